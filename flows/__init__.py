@@ -1,0 +1,1 @@
+"""Voluntary-return statistics warehouse: Prefect flows, polars staging, DuckDB marts."""

@@ -1,0 +1,77 @@
+"""Reading a raw file: its hash, its text (UTF-8 or Windows-1252) and its format."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from flows.errors import BulletinError
+
+TIDY_HEADER = "period,organiser,country,category,channel,returns,share_pct"
+# C0 control characters other than tab and line ends never occur in a text bulletin.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
+@dataclass
+class ParsedFile:
+    """What the parser read from one file: the edition, its observations and footnotes."""
+
+    edition: dict
+    observations: pl.DataFrame
+    footnotes: list[dict] = field(default_factory=list)
+
+
+def sha256_of(path: Path) -> str:
+    """The sha256 of a file's bytes, read in blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def decode(data: bytes, file: str) -> tuple[str, str]:
+    """The text of a file and its encoding; UTF-8 first, then Windows-1252."""
+    if not data.strip():
+        raise BulletinError(file, "the file is empty")
+    if b"\x00" in data:
+        raise BulletinError(file, "the file is binary, not a text bulletin")
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if match := CONTROL.search(text):
+            line = text.count("\n", 0, match.start()) + 1
+            raise BulletinError(file, "the file is binary, not a text bulletin", line)
+        return text, "utf-8" if encoding == "utf-8-sig" else "windows-1252"
+    raise BulletinError(file, "the file is neither UTF-8 nor Windows-1252 text")
+
+
+def clean_lines(text: str) -> list[str]:
+    """Lines without line ends, trailing blanks or no-break spaces."""
+    return [
+        line.replace("\u00a0", " ").replace("\u202f", " ").rstrip()
+        for line in text.splitlines()
+    ]
+
+
+def parse_file(path: Path, sha256: str) -> ParsedFile:
+    """Parse one raw file, bulletin text or tidy CSV, by its content."""
+    from flows import bulletin_text, bulletin_tidy
+
+    with open(path, "rb") as handle:
+        head = handle.read(len(TIDY_HEADER) + 8).removeprefix(b"\xef\xbb\xbf")
+    if head.replace(b" ", b"").lower().startswith(TIDY_HEADER.encode()):
+        # A tidy file may hold millions of rows: it is read by polars, not line by line.
+        parsed = bulletin_tidy.parse(path)
+    else:
+        text, encoding = decode(path.read_bytes(), path.name)
+        parsed = bulletin_text.parse(clean_lines(text), path.name)
+        parsed.edition["encoding"] = encoding
+    parsed.edition |= {"sha256": sha256, "file_name": path.name}
+    return parsed

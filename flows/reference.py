@@ -1,0 +1,126 @@
+"""Reference data: code lists, label lookups and country names (pycountry plus aliases)."""
+
+from __future__ import annotations
+
+import csv
+import gettext
+import re
+import unicodedata
+from functools import cache
+from pathlib import Path
+
+import pycountry
+
+REFERENCE_DIR = Path(__file__).resolve().parent.parent / "data" / "reference"
+
+# Dimensions whose code lists are reference files named <dimension>.csv.
+CODE_LISTS = ("organiser", "category", "channel", "source_table")
+LANGUAGES = ("nl", "fr", "en")
+
+
+def normalise(label: str) -> str:
+    """Fold a label for lookups: no accents, no case, no parenthesised notes, single spaces."""
+    text = unicodedata.normalize("NFKD", label)
+    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    text = re.sub(r"\([^)]*\)", " ", text)
+    text = re.sub(r"[^\w+]+", " ", text)
+    return " ".join(text.split())
+
+
+def read_csv(name: str) -> list[dict[str, str]]:
+    """Rows of one reference file as dictionaries."""
+    with open(REFERENCE_DIR / name, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@cache
+def code_list(dimension: str) -> list[dict[str, str]]:
+    """The code list of a dimension (organiser, category, channel, source_table)."""
+    name = f"{dimension}.csv"
+    return read_csv(name)
+
+
+@cache
+def months() -> dict[str, int]:
+    """Month names in every language (folded) to month numbers."""
+    lookup = {}
+    for row in read_csv("month.csv"):
+        for language in LANGUAGES:
+            lookup[normalise(row[f"name_{language}"])] = int(row["month_number"])
+    return lookup
+
+
+def month_names(language: str) -> dict[int, str]:
+    """Month numbers to their names in one language."""
+    return {int(r["month_number"]): r[f"name_{language}"] for r in read_csv("month.csv")}
+
+
+def _aliases(dimension: str) -> dict[str, str]:
+    return {
+        normalise(row["label"]): row["code"]
+        for row in read_csv("label_alias.csv")
+        if row["dimension"] == dimension
+    }
+
+
+@cache
+def labels(dimension: str) -> dict[str, str]:
+    """Every known label of a dimension (codes, names, aliases; folded) to its code."""
+    if dimension == "country":
+        return country_labels()
+    lookup = {}
+    for row in code_list(dimension):
+        code = row[f"{dimension}_code"]
+        lookup[normalise(code)] = code
+        for language in LANGUAGES:
+            lookup[normalise(row[f"name_{language}"])] = code
+    lookup.update(_aliases(dimension))
+    return lookup
+
+
+@cache
+def country_labels() -> dict[str, str]:
+    """Country names in Dutch, French and English (folded) and codes, to ISO alpha-2."""
+    candidates: dict[str, set[str]] = {}
+    translations = [
+        gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language])
+        for language in ("nl", "fr")
+    ]
+    for country in pycountry.countries:
+        names = {
+            getattr(country, field, None) for field in ("name", "official_name", "common_name")
+        } - {None}
+        for name in list(names):
+            names |= {translation.gettext(name) for translation in translations}
+        for name in names:
+            candidates.setdefault(normalise(name), set()).add(country.alpha_2)
+    # A name shared by two countries ("Congo") is ambiguous: better unresolved than wrong.
+    lookup = {name: codes.pop() for name, codes in candidates.items() if len(codes) == 1}
+    lookup.update({normalise(c.alpha_2): c.alpha_2 for c in pycountry.countries})
+    lookup.update(_aliases("country"))
+    lookup |= {"_o": "_O", "_t": "_T"}
+    # An alias without a code marks a name as ambiguous on purpose.
+    return {name: code for name, code in lookup.items() if code}
+
+
+@cache
+def country_names() -> dict[str, dict[str, str]]:
+    """Country codes to their names in Dutch, French and English."""
+    translations = {
+        language: gettext.translation(
+            "iso3166-1", pycountry.LOCALES_DIR, languages=[language]
+        ).gettext
+        for language in ("nl", "fr")
+    }
+    names = {}
+    for country in pycountry.countries:
+        english = getattr(country, "common_name", None) or country.name
+        names[country.alpha_2] = {
+            "en": english,
+            "nl": translations["nl"](country.name),
+            "fr": translations["fr"](country.name),
+        }
+    # Codes outside ISO 3166-1 (Kosovo, former states) and names the catalogues get wrong.
+    for row in read_csv("country_extra.csv"):
+        names[row["country_code"]] = {language: row[f"name_{language}"] for language in LANGUAGES}
+    return names

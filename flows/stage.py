@@ -1,0 +1,97 @@
+"""Staging with polars: decode figures, map labels to codes, attach periods."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from flows import reference
+
+DIMENSIONS = ("organiser", "country", "category", "channel")
+
+STAGED_SCHEMA = {
+    "sha256": pl.String,
+    "table_code": pl.String,
+    "period_code": pl.String,
+    "period_grain": pl.String,
+    "period_start": pl.Date,
+    "period_end": pl.Date,
+    "organiser_code": pl.String,
+    "country_code": pl.String,
+    "category_code": pl.String,
+    "channel_code": pl.String,
+    "returns": pl.Int64,
+    "share_pct": pl.Float64,
+    "footnote_marks": pl.String,
+    "line_number": pl.Int32,
+    "row_label": pl.String,
+    "is_within_coverage": pl.Boolean,
+}
+
+
+def decode_number(text: pl.Expr, dutch: bool, dtype: pl.DataType) -> pl.Expr:
+    """A number as published ("2.567", "15,5" in Dutch; "2567", "15.5" in tidy files)."""
+    if dutch:
+        text = text.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True)
+    return text.cast(dtype)
+
+
+def code_of(label: pl.Expr, dimension: str, labels: pl.Series) -> pl.Expr:
+    """The code of each label, NULL where unknown; an empty label means "not broken down"."""
+    lookup = reference.labels(dimension)
+    mapping = {label: lookup.get(reference.normalise(label)) for label in labels.unique()}
+    mapping[""] = "_T"
+    return label.replace_strict(mapping, default=None, return_dtype=pl.String)
+
+
+def periods(period: pl.Expr) -> list[pl.Expr]:
+    """Start, end, grain and canonical code of periods "YYYY", "YYYY-MM", "YYYY-MM/YYYY-MM"."""
+    first = period.str.split("/").list.first()
+    last = period.str.split("/").list.last()
+    start = pl.when(first.str.len_chars() == 4).then(first + "-01").otherwise(first)
+    end = pl.when(last.str.len_chars() == 4).then(last + "-12").otherwise(last)
+    start_date = (start + "-01").str.to_date("%Y-%m-%d")
+    end_date = (end + "-01").str.to_date("%Y-%m-%d").dt.month_end()
+    # A range over a whole calendar year is that year; a range of one month is that month.
+    is_year = (start.str.slice(5) == "01") & (end.str.slice(5) == "12") & (
+        start.str.slice(0, 4) == end.str.slice(0, 4)
+    )
+    is_month = start == end
+    grain = pl.when(is_year).then(pl.lit("year")).when(is_month).then(pl.lit("month"))
+    grain = grain.otherwise(pl.lit("range"))
+    code = (
+        pl.when(is_year)
+        .then(start.str.slice(0, 4))
+        .when(is_month)
+        .then(start)
+        .otherwise(start + "/" + end)
+    )
+    return [
+        code.alias("period_code"),
+        grain.alias("period_grain"),
+        start_date.alias("period_start"),
+        end_date.alias("period_end"),
+    ]
+
+
+def stage(edition: dict, observations: pl.DataFrame) -> pl.DataFrame:
+    """Typed, coded observations of one edition, one row per published observation."""
+    dutch = edition["format"] == "bulletin"
+    coverage_end = (
+        pl.lit(edition["coverage_end"] + "-01").str.to_date("%Y-%m-%d").dt.month_end()
+    )
+    staged = observations.with_columns(
+        *periods(pl.col("period")),
+        *(
+            code_of(pl.col(f"{name}_label"), name, observations[f"{name}_label"]).alias(
+                f"{name}_code"
+            )
+            for name in DIMENSIONS
+        ),
+        returns=decode_number(pl.col("returns_text"), dutch, pl.Int64),
+        share_pct=decode_number(pl.col("share_pct_text"), dutch, pl.Float64),
+        sha256=pl.lit(edition["sha256"]),
+    ).with_columns(
+        is_within_coverage=(pl.col("period_start").dt.year() != edition["report_year"])
+        | (pl.col("period_end") <= coverage_end),
+    )
+    return staged.select(STAGED_SCHEMA.keys()).cast(STAGED_SCHEMA)
