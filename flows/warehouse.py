@@ -1,0 +1,114 @@
+"""Building the star schema and the marts into a new DuckDB file, from SQL files in sql/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from flows import reference
+from flows.editions import Edition
+
+SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+# DuckDB 1.x readers (the CLI, BI drivers) cannot open files in 2.x's default storage format.
+STORAGE_VERSION = "v1.2.0"
+SCHEMAS = ("raw", "staging", "core", "marts")
+# Each layer is built in this order; a file's name is its table's name.
+CORE_TABLES = (
+    "dim_period",
+    "dim_organiser",
+    "dim_country",
+    "dim_category",
+    "dim_channel",
+    "dim_source_table",
+    "dim_bulletin",
+    "dim_footnote",
+    "fact_returns",
+    "latest_returns",
+)
+MART_TABLES = (
+    "monthly_returns",
+    "annual_returns",
+    "returns_by_country",
+    "returns_by_category",
+    "returns_by_channel",
+)
+RAW_TABLES = {"bulletins": None, "observations": "observations", "footnotes": "footnotes"}
+
+
+def arrow(frame: pl.DataFrame) -> object:
+    """A polars frame as Arrow for DuckDB, strings handed over without copying."""
+    return frame.to_arrow(compat_level=pl.CompatLevel.newest())
+
+
+def open_new(path: Path) -> duckdb.DuckDBPyConnection:
+    """A connection to a new, empty warehouse file in the storage format 1.x reads."""
+    path.unlink(missing_ok=True)
+    con = duckdb.connect()
+    con.execute(f"attach '{path}' as warehouse (storage_version '{STORAGE_VERSION}')")
+    con.execute("use warehouse")
+    # One deterministic surrogate key for every dimension: stable from run to run.
+    con.execute(
+        "create temp macro surrogate_key(dimension, code) as"
+        " (md5_number_upper(dimension || '|' || code) >> 1)::bigint"
+    )
+    for schema in SCHEMAS:
+        con.execute(f"create schema {schema}")
+    return con
+
+
+def register_reference(con: duckdb.DuckDBPyConnection) -> None:
+    """Code lists as views named reference_<dimension>, read from data/reference."""
+    for name in (*reference.CODE_LISTS, "month"):
+        con.register(f"reference_{name}", arrow(pl.read_csv(reference.REFERENCE_DIR / f"{name}.csv")))
+    countries = pl.DataFrame(
+        [
+            {"country_code": code, **{f"name_{k}": v for k, v in names.items()}}
+            for code, names in reference.country_names().items()
+        ]
+    ).with_columns(is_iso_3166=pl.col("country_code").is_in([c.upper() for c in _iso_codes()]))
+    con.register("reference_country", arrow(countries))
+
+
+def _iso_codes() -> list[str]:
+    import pycountry
+
+    return [country.alpha_2 for country in pycountry.countries]
+
+
+def build(con: duckdb.DuckDBPyConnection, editions: list[Edition]) -> None:
+    """Load raw and staged tables of the accepted editions, then the core and mart tables."""
+    register_reference(con)
+    bulletins = pl.DataFrame([e.edition for e in editions]).select(
+        "sha256", "file_name", "format", "encoding", "language", "report_year",
+        "coverage_start", "coverage_end", "parsed_at",
+    )  # fmt: skip
+    con.register("bulletins_frame", arrow(bulletins))
+    con.execute("create table raw.bulletins as select * from bulletins_frame")
+    for name in ("observations", "footnotes"):
+        frame = pl.concat([e.frame(name) for e in editions], how="vertical_relaxed")
+        con.register(f"{name}_frame", arrow(frame))
+        con.execute(f"create table raw.{name} as select * from {name}_frame")
+    staged = pl.concat([e.frame("staged") for e in editions], how="vertical_relaxed")
+    con.register("staged_frame", arrow(staged))
+    con.execute("create table staging.observations as select * from staged_frame")
+    for schema, tables in (("core", CORE_TABLES), ("marts", MART_TABLES)):
+        for table in tables:
+            query = (SQL_DIR / schema / f"{table}.sql").read_text()
+            con.execute(f"create table {schema}.{table} as {query}")
+
+
+def write_quality(con: duckdb.DuckDBPyConnection, results: pl.DataFrame) -> None:
+    """Store the run's expectation results as marts.data_quality."""
+    con.register("quality_results", arrow(results))
+    query = (SQL_DIR / "marts" / "data_quality.sql").read_text()
+    con.execute(f"create or replace table marts.data_quality as {query}")
+
+
+def close(con: duckdb.DuckDBPyConnection) -> None:
+    """Checkpoint and close the new file, so it is complete on disk before it is renamed."""
+    con.execute("use memory")
+    con.execute("checkpoint warehouse")
+    con.execute("detach warehouse")
+    con.close()

@@ -1,0 +1,51 @@
+-- marts.returns_by_country: one row per period and destination (named countries and _O)
+with latest as (
+    select *
+    from core.latest_returns as latest
+    where
+        latest.organiser_code = '_T'
+        and latest.category_code = '_T'
+        and latest.channel_code = '_T'
+),
+
+countries as (
+    select * from latest where latest.table_code = 'COUNTRY' and latest.country_code != '_T'
+),
+
+-- the total the table states, else the period's overall total
+period_totals as (
+    select latest.period_code, latest.returns as period_total
+    from latest
+    where latest.country_code = '_T' and latest.returns is not null
+    qualify row_number() over (
+        partition by latest.period_code
+        order by latest.table_code != 'COUNTRY', latest.table_priority
+    ) = 1
+)
+
+select
+    -- dates
+    countries.period_start,
+    countries.period_end,
+    countries.period_code,
+    -- keys and names
+    countries.country_code,
+    countries.country_name_en,
+    countries.country_name_nl,
+    -- measures
+    countries.returns,
+    round(100.0 * countries.returns / period_totals.period_total, 1) as share_pct,
+    if(
+        countries.country_code = '_O',
+        null,
+        rank() over (
+            partition by countries.period_code, countries.country_code = '_O'
+            order by countries.returns desc
+        )
+    ) as rank,
+    period_totals.period_total,
+    -- lineage
+    countries.bulletin
+from countries
+left join period_totals on period_totals.period_code = countries.period_code
+order by countries.period_start, countries.period_end, countries.country_code = '_O', rank
