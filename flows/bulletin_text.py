@@ -21,7 +21,9 @@ FIGURE = re.compile(rf"({NUMBER})\s*(\**)\s*%?")
 ROW = re.compile(rf"^(?P<label>.*?)(?:^|\s+)(?P<figures>(?:(?:{NUMBER})\s*\**\s*%?\s*)+)$")
 HISTORY = re.compile(rf"^(?P<year>(?:19|20)\d\d)\s*:\s*(?P<figure>{NUMBER})\s*(?P<marks>\**)$")
 FOOTNOTE = re.compile(r"^(?P<marks>\*+)\s*(?P<text>[^\d\s*].*)$")
-COVERAGE = re.compile(r"(?:(?P<start>\w+)\s+)?(?:t\.\s?e\.\s?m\.|jusqu'(?:à|au)(?:\s+fin)?)\s+(?P<end>\w+)")
+COVERAGE = re.compile(
+    r"(?:(?P<start>\w+)\s+)?(?:t\.\s?e\.\s?m\.|jusqu'(?:à|au)(?:\s+fin)?)\s+(?P<end>\w+)"
+)
 YEAR = re.compile(r"^(?:19|20)\d\d$")
 TOTAL_LABELS = {"totaal", "total", "totaux"}
 
@@ -168,7 +170,8 @@ def header_columns(text: str) -> list[Column] | None:
     starts = [
         i
         for i, token in enumerate(tokens)
-        if YEAR.match(token) and not (i and reference.normalise(tokens[i - 1]) in TOTAL_LABELS)
+        if YEAR.match(token)
+        and not (i and reference.normalise(tokens[i - 1]) in TOTAL_LABELS)
         or reference.normalise(token) in TOTAL_LABELS
         and i + 1 < len(tokens)
         and YEAR.match(tokens[i + 1])
@@ -191,7 +194,9 @@ def column_organiser(label: str) -> str | None:
     key = reference.normalise(label)
     if "+" in key or key.split()[0] in TOTAL_LABELS:
         return "_T"
-    found = {code for name, code in reference.labels("organiser").items() if f" {name} " in f" {key} "}
+    found = {
+        code for name, code in reference.labels("organiser").items() if f" {name} " in f" {key} "
+    }
     return found.pop() if len(found) == 1 else None
 
 
@@ -241,9 +246,7 @@ def parse(lines: list[str], file: str) -> ParsedFile:
         observations += breakdown_observations(found[kind], period, file)
     for row in history:
         figure, marks = row.figures[0]
-        observations.append(
-            observation("HISTORY", row, "", row.label, returns=figure, marks=marks)
-        )
+        observations.append(observation("HISTORY", row, "", row.label, returns=figure, marks=marks))
     return ParsedFile(
         edition=edition,
         observations=pl.DataFrame(observations, schema=RAW_SCHEMA, orient="row"),
@@ -297,9 +300,7 @@ def observation(
     )
 
 
-def monthly_observations(
-    lines: list[str], table: Table, file: str
-) -> tuple[list[tuple], dict]:
+def monthly_observations(lines: list[str], table: Table, file: str) -> tuple[list[tuple], dict]:
     """Observations of the monthly table and the edition identity its header gives."""
     width = max(len(row.figures) for row in table.rows)
     columns = monthly_header(lines, table.rows[0].line, width)
@@ -321,7 +322,9 @@ def monthly_observations(
         month = reference.months()[reference.normalise(row.label)]
         if month in seen:
             raise BulletinError(
-                file, f"the month '{row.label}' appears twice (first at line {seen[month]})", row.line
+                file,
+                f"the month '{row.label}' appears twice (first at line {seen[month]})",
+                row.line,
             )
         seen[month] = row.line
         if len(row.figures) == len(columns):
@@ -358,10 +361,12 @@ def monthly_observations(
         start, end = 1, max(full_months)
     edition = {
         "format": "bulletin",
-        "language": "fr" if any(
+        "language": "fr"
+        if any(
             reference.normalise(row.label) in set(reference.month_names("fr").values()) - {"avril"}
             for row in table.rows
-        ) else "nl",
+        )
+        else "nl",
         "report_year": report_year,
         "coverage_start": f"{report_year}-{start:02d}",
         "coverage_end": f"{report_year}-{end:02d}",

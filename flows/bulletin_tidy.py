@@ -19,9 +19,13 @@ def parse(path: Path) -> ParsedFile:
     """Read a tidy CSV into raw observations; the file's periods give its coverage."""
     file = path.name
     try:
-        frame = pl.read_csv(path, infer_schema=False, encoding="utf8", missing_utf8_is_empty_string=True)
+        frame = pl.read_csv(
+            path, infer_schema=False, encoding="utf8", missing_utf8_is_empty_string=True
+        )
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as error:
-        raise BulletinError(file, f"not a readable CSV file ({str(error).splitlines()[0]})") from None
+        raise BulletinError(
+            file, f"not a readable CSV file ({str(error).splitlines()[0]})"
+        ) from None
     frame = frame.rename({name: name.strip().lower() for name in frame.columns})
     missing = [name for name in COLUMNS if name not in frame.columns]
     if missing:
@@ -33,10 +37,30 @@ def parse(path: Path) -> ParsedFile:
     frame = frame.with_columns(pl.col(COLUMNS + ["footnote"]).str.strip_chars()).with_row_index(
         "line_number", offset=2
     )
-    refuse_first(frame, ~pl.col("period").str.contains(PERIOD), file, "period '{period}' is not YYYY, YYYY-MM or YYYY-MM/YYYY-MM")
-    refuse_first(frame, (pl.col("returns") == "") & (pl.col("share_pct") == ""), file, "the row has neither returns nor share_pct")
-    refuse_first(frame, (pl.col("returns") != "") & ~pl.col("returns").str.contains(WHOLE), file, "returns '{returns}' is not a whole number")
-    refuse_first(frame, (pl.col("share_pct") != "") & ~pl.col("share_pct").str.contains(DECIMAL), file, "share_pct '{share_pct}' is not a number")
+    refuse_first(
+        frame,
+        ~pl.col("period").str.contains(PERIOD),
+        file,
+        "period '{period}' is not YYYY, YYYY-MM or YYYY-MM/YYYY-MM",
+    )
+    refuse_first(
+        frame,
+        (pl.col("returns") == "") & (pl.col("share_pct") == ""),
+        file,
+        "the row has neither returns nor share_pct",
+    )
+    refuse_first(
+        frame,
+        (pl.col("returns") != "") & ~pl.col("returns").str.contains(WHOLE),
+        file,
+        "returns '{returns}' is not a whole number",
+    )
+    refuse_first(
+        frame,
+        (pl.col("share_pct") != "") & ~pl.col("share_pct").str.contains(DECIMAL),
+        file,
+        "share_pct '{share_pct}' is not a number",
+    )
 
     bounds = frame.select(
         start=pl.col("period").str.slice(0, 7).min(),
@@ -52,7 +76,9 @@ def parse(path: Path) -> ParsedFile:
         "coverage_end": end,
         "encoding": "utf-8",
     }
-    broken_down = [pl.col(name).is_in(["", "_T"]).not_() for name in ("country", "category", "channel")]
+    broken_down = [
+        pl.col(name).is_in(["", "_T"]).not_() for name in ("country", "category", "channel")
+    ]
     observations = frame.select(
         table_code=pl.when(broken_down[0])
         .then(pl.lit("COUNTRY"))

@@ -78,9 +78,20 @@ def cache_version() -> str:
     return hashlib.sha256(b"\0".join(parts)).hexdigest()[:12]
 
 
+def cache_folder(raw: RawFile, cache_dir: Path) -> Path:
+    """Where the parsed and staged tables of a file's content are kept."""
+    return cache_dir / cache_version() / raw.sha256
+
+
+def is_cached(raw: RawFile, cache_dir: Path) -> bool:
+    """Whether this content was parsed (and staged, or rejected) by an earlier run."""
+    folder = cache_folder(raw, cache_dir)
+    return (folder / "edition.json").exists() or (folder / "rejection.json").exists()
+
+
 def load_or_parse(raw: RawFile, cache_dir: Path) -> Edition | Rejection:
     """The staged edition of a file, parsed once per content hash and kept in the cache."""
-    folder = cache_dir / cache_version() / raw.sha256
+    folder = cache_folder(raw, cache_dir)
     if (folder / "edition.json").exists():
         edition = json.loads((folder / "edition.json").read_text())
         # The same content under a new name is the same edition, now known by the new name.

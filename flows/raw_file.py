@@ -55,8 +55,7 @@ def decode(data: bytes, file: str) -> tuple[str, str]:
 def clean_lines(text: str) -> list[str]:
     """Lines without line ends, trailing blanks or no-break spaces."""
     return [
-        line.replace("\u00a0", " ").replace("\u202f", " ").rstrip()
-        for line in text.splitlines()
+        line.replace("\u00a0", " ").replace("\u202f", " ").rstrip() for line in text.splitlines()
     ]
 
 

@@ -52,8 +52,10 @@ def periods(period: pl.Expr) -> list[pl.Expr]:
     start_date = (start + "-01").str.to_date("%Y-%m-%d")
     end_date = (end + "-01").str.to_date("%Y-%m-%d").dt.month_end()
     # A range over a whole calendar year is that year; a range of one month is that month.
-    is_year = (start.str.slice(5) == "01") & (end.str.slice(5) == "12") & (
-        start.str.slice(0, 4) == end.str.slice(0, 4)
+    is_year = (
+        (start.str.slice(5) == "01")
+        & (end.str.slice(5) == "12")
+        & (start.str.slice(0, 4) == end.str.slice(0, 4))
     )
     is_month = start == end
     grain = pl.when(is_year).then(pl.lit("year")).when(is_month).then(pl.lit("month"))
@@ -76,9 +78,7 @@ def periods(period: pl.Expr) -> list[pl.Expr]:
 def stage(edition: dict, observations: pl.DataFrame) -> pl.DataFrame:
     """Typed, coded observations of one edition, one row per published observation."""
     dutch = edition["format"] == "bulletin"
-    coverage_end = (
-        pl.lit(edition["coverage_end"] + "-01").str.to_date("%Y-%m-%d").dt.month_end()
-    )
+    coverage_end = pl.lit(edition["coverage_end"] + "-01").str.to_date("%Y-%m-%d").dt.month_end()
     staged = observations.with_columns(
         *periods(pl.col("period")),
         *(

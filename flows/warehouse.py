@@ -61,7 +61,9 @@ def open_new(path: Path) -> duckdb.DuckDBPyConnection:
 def register_reference(con: duckdb.DuckDBPyConnection) -> None:
     """Code lists as views named reference_<dimension>, read from data/reference."""
     for name in (*reference.CODE_LISTS, "month"):
-        con.register(f"reference_{name}", arrow(pl.read_csv(reference.REFERENCE_DIR / f"{name}.csv")))
+        con.register(
+            f"reference_{name}", arrow(pl.read_csv(reference.REFERENCE_DIR / f"{name}.csv"))
+        )
     countries = pl.DataFrame(
         [
             {"country_code": code, **{f"name_{k}": v for k, v in names.items()}}

@@ -1,0 +1,77 @@
+"""The `voluntary-returns` command: run once, serve nightly, or query the published file."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from flows.settings import PROJECT_DIR, Settings
+
+
+def prefect_environment() -> None:
+    """Keep Prefect's state inside the project and its telemetry off, before it is imported."""
+    os.environ.setdefault("PREFECT_HOME", str(PROJECT_DIR / ".prefect"))
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
+
+
+def run(args: argparse.Namespace) -> int:
+    """One run now, on the embedded default (a temporary local Prefect API)."""
+    prefect_environment()
+    from flows.nightly import nightly
+
+    report = nightly(
+        raw_dir=args.raw_dir, warehouse=args.warehouse, expectations_dir=args.expectations
+    )
+    print(report.markdown())
+    return report.exit_code
+
+
+def sql(args: argparse.Namespace) -> int:
+    """Run one query on the published file, read-only, and print the result as a table."""
+    import duckdb
+
+    path = Settings.load(warehouse=args.warehouse).warehouse
+    if not path.exists():
+        print(f"no published warehouse at {path}: run `voluntary-returns run` first")
+        return 1
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        relation = con.sql(args.query)
+        if relation is None:
+            return 0
+        relation.show(max_rows=args.max_rows, max_width=args.max_width)
+    except duckdb.Error as error:
+        print(f"query failed: {error}", file=sys.stderr)
+        return 1
+    finally:
+        con.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line and run the chosen command."""
+    parser = argparse.ArgumentParser(
+        prog="voluntary-returns", description="Warehouse of Fedasil's voluntary-return bulletins."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    run_parser = commands.add_parser("run", help="load data/raw and publish the warehouse once")
+    run_parser.add_argument("--raw-dir", help="folder of bulletins (default data/raw)")
+    run_parser.add_argument("--warehouse", help="published file (default data/warehouse.duckdb)")
+    run_parser.add_argument("--expectations", help="folder of suites (default expectations/)")
+    run_parser.set_defaults(handler=run)
+    sql_parser = commands.add_parser("sql", help="query the published warehouse, read-only")
+    sql_parser.add_argument("query", help='a SQL query, e.g. "select * from marts.annual_returns"')
+    sql_parser.add_argument("--warehouse", help="published file (default data/warehouse.duckdb)")
+    sql_parser.add_argument("--max-rows", type=int, default=100, help="rows to print at most")
+    sql_parser.add_argument("--max-width", type=int, default=160, help="characters per line")
+    sql_parser.set_defaults(handler=sql)
+    args = parser.parse_args(argv)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,137 @@
+"""The nightly Prefect flow: discover -> parse -> check bulletins -> build -> check -> publish."""
+
+from __future__ import annotations
+
+import fcntl
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+
+from flows import pipeline
+from flows.editions import Edition, RawFile, discover
+from flows.quality import Finding, QualityGate, forget_results
+from flows.report import RunReport
+from flows.settings import Settings
+
+# Only file and database I/O is retried; bad data is reported, never retried.
+IO_RETRIES = {"retries": 2, "retry_delay_seconds": [1, 5]}
+
+
+@task(name="discover raw files", cache_policy=NO_CACHE, **IO_RETRIES)
+def discover_files(raw_dir: Path) -> list[RawFile]:
+    """The raw folder's files and their sha256."""
+    return discover(raw_dir)
+
+
+@task(name="parse and stage bulletins", cache_policy=NO_CACHE, **IO_RETRIES)
+def parse_bulletins(files: list[RawFile], cache_dir: Path) -> tuple:
+    """Staged editions (from the cache where the content is known), rejections, parsed count."""
+    shown = max(1, len(files) // 10)
+
+    def progress(done: int, total: int) -> None:
+        if done % shown == 0 or done == total:
+            print(f"  parsed {done}/{total} files", file=sys.stderr, flush=True)
+
+    return pipeline.parse_all(files, cache_dir, progress if len(files) > 20 else None)
+
+
+@task(name="check bulletins", cache_policy=NO_CACHE)
+def check_bulletins(editions: list[Edition], settings: Settings, run_id: str) -> pipeline.Checked:
+    """Editions that pass the bulletin suites, and the rejected ones."""
+    gate = QualityGate(settings.expectations_dir, settings.docs_root, run_id)
+    return pipeline.check_bulletins(editions, gate)
+
+
+@task(name="build new warehouse", cache_policy=NO_CACHE, **IO_RETRIES)
+def build_new_warehouse(editions: list[Edition], new_path: Path) -> Path:
+    """A new warehouse file beside the published one."""
+    pipeline.build_warehouse(editions, new_path)
+    return new_path
+
+
+@task(name="check new warehouse", cache_policy=NO_CACHE)
+def check_new_warehouse(
+    new_path: Path, earlier: list[Finding], settings: Settings, run_id: str
+) -> tuple[list[Finding], Path]:
+    """The warehouse suites' findings (stored in the new file with the earlier ones) and docs."""
+    gate = QualityGate(settings.expectations_dir, settings.docs_root, run_id)
+    gate.findings = list(earlier)
+    findings = pipeline.check_warehouse(new_path, gate)
+    return findings, gate.build_docs()
+
+
+@task(name="publish warehouse", cache_policy=NO_CACHE, **IO_RETRIES)
+def publish_warehouse(new_path: Path, published: Path) -> dict[str, int]:
+    """The published file and Parquet exports, renamed into place; their row counts."""
+    return pipeline.publish(new_path, published)
+
+
+@task(name="report run", cache_policy=NO_CACHE)
+def report_run(report: RunReport) -> str:
+    """Markdown and table artifacts of the run, for the Prefect UI."""
+    markdown = report.markdown()
+    create_markdown_artifact(markdown, key="run-summary", description="Run summary")
+    if report.findings:
+        create_table_artifact(
+            report.quality_table(), key="quality-results", description="Expectation results"
+        )
+    return markdown
+
+
+@contextmanager
+def exclusive(warehouse: Path) -> Iterator[None]:
+    """One run at a time per warehouse; files left by a killed run are removed."""
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    with open(warehouse.parent / f".{warehouse.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        for leftover in warehouse.parent.glob(f".{warehouse.name}.*.new"):
+            leftover.unlink()
+        yield
+
+
+@flow(name="voluntary-returns", log_prints=False)
+def nightly(
+    raw_dir: str | None = None, warehouse: str | None = None, expectations_dir: str | None = None
+) -> RunReport:
+    """Load every bulletin of the raw folder and publish the warehouse if it passes its checks."""
+    settings = Settings.load(
+        raw_dir=raw_dir, warehouse=warehouse, expectations_dir=expectations_dir
+    )
+    run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S-") + uuid.uuid4().hex[:6]
+    report = RunReport(run_id, settings.raw_dir, settings.warehouse)
+    logger = get_run_logger()
+    with exclusive(settings.warehouse):
+        forget_results(settings.docs_root)
+        files = discover_files(settings.raw_dir)
+        editions, rejected, report.parsed_now = parse_bulletins(files, settings.cache_dir)
+        report.files = len(files)
+        checked = check_bulletins(editions, settings, run_id)
+        report.loaded, report.findings = checked.accepted, checked.findings
+        report.rejected = rejected + checked.rejected
+        if not checked.accepted:
+            report.stopped = "no bulletin passed its checks, so there is nothing to publish;"
+        else:
+            new_path = settings.warehouse.parent / f".{settings.warehouse.name}.{run_id}.new"
+            try:
+                build_new_warehouse(checked.accepted, new_path)
+                findings, report.docs = check_new_warehouse(
+                    new_path, checked.findings, settings, run_id
+                )
+                report.findings = checked.findings + findings
+                if report.blocking:
+                    report.stopped = "a critical check of the new warehouse failed;"
+                else:
+                    report.row_counts = publish_warehouse(new_path, settings.warehouse)
+                    report.published = True
+            finally:
+                new_path.unlink(missing_ok=True)
+    report_run(report)
+    logger.info("run %s finished with exit status %s", run_id, report.exit_code)
+    return report

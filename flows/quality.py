@@ -1,0 +1,225 @@
+"""The quality gate: expectation suites (JSON under expectations/) run by Great Expectations.
+
+Great Expectations 1.x reads neither polars nor DuckDB (its SQL datasource fails on duckdb-engine),
+so every batch is a DuckDB query handed over as one pandas DataFrame. Queries aggregate first
+(stated totals against their parts, one row per invariant), so the frames stay small however
+many rows the warehouse holds.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import polars as pl
+
+from flows.warehouse import SQL_DIR
+
+SEVERITIES = ("critical", "warning", "info")
+
+
+@dataclass
+class Finding:
+    """One expectation's result, for one bulletin or for the warehouse."""
+
+    suite: str
+    expectation: str
+    severity: str
+    success: bool
+    observed: str
+    bulletin: str | None = None
+    line: int | None = None
+    details: list[dict] = field(default_factory=list)
+
+    def describe(self) -> str:
+        """What failed, where, in words."""
+        where = f"{self.bulletin}: " if self.bulletin else ""
+        return f"{where}{self.expectation} ({self.severity}) failed: {self.observed}"
+
+
+def load_suites(expectations_dir: Path, layer: str) -> list[dict]:
+    """The suites of one layer ("bulletin" or "warehouse"), read from their JSON files."""
+    suites = []
+    for path in sorted(expectations_dir.glob("*.json")):
+        suite = json.loads(path.read_text(encoding="utf-8"))
+        if suite.get("meta", {}).get("layer") == layer:
+            for expectation in suite["expectations"]:
+                if expectation.get("severity", "critical") not in SEVERITIES:
+                    raise ValueError(f"{path.name}: severity must be one of {SEVERITIES}")
+            suites.append(suite)
+    return suites
+
+
+def batch_query(suite: dict) -> str:
+    """The SQL that produces a suite's batch: inline, or a file under sql/."""
+    meta = suite["meta"]
+    if "batch_sql_file" in meta:
+        return (SQL_DIR / meta["batch_sql_file"]).read_text()
+    return meta["batch_query"]
+
+
+class QualityGate:
+    """Runs suites against DuckDB queries and keeps their results for Data Docs."""
+
+    def __init__(self, expectations_dir: Path, docs_root: Path, run_id: str) -> None:
+        # Imported here: Great Expectations costs seconds to import and is needed only to check.
+        os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+        logging.getLogger("great_expectations").setLevel(logging.ERROR)
+        import great_expectations as gx
+
+        self.gx = gx
+        self.expectations_dir = expectations_dir
+        self.context = gx.get_context(mode="file", project_root_dir=str(docs_root))
+        self.context.variables.progress_bars = {"globally": False}
+        source = self.context.data_sources.add_or_update_pandas("batches")
+        self.asset = source.add_dataframe_asset(f"frame-{uuid.uuid4().hex[:8]}")
+        self.batch = self.asset.add_batch_definition_whole_dataframe("whole frame")
+        self.run_id = run_id
+        self.checked_at = datetime.now(UTC)
+        self.findings: list[Finding] = []
+
+    def check(self, layer: str, con: duckdb.DuckDBPyConnection) -> list[Finding]:
+        """Run every suite of a layer on the connection's data; return and keep the findings."""
+        findings = []
+        for suite in load_suites(self.expectations_dir, layer):
+            frame = con.sql(batch_query(suite)).df()
+            findings += self.validate(suite, frame, per_bulletin=layer == "bulletin")
+        self.findings += findings
+        return findings
+
+    def validate(self, suite: dict, frame: pd.DataFrame, per_bulletin: bool) -> list[Finding]:
+        """Validate one batch; failures are reported per bulletin where the batch has files."""
+        gx = self.gx
+        name = suite["name"]
+        definition = gx.ExpectationSuite(
+            name=name, expectations=suite["expectations"], meta=suite.get("meta", {})
+        )
+        definition = self.context.suites.add_or_update(definition)
+        validation = self.context.validation_definitions.add_or_update(
+            gx.ValidationDefinition(name=name, data=self.batch, suite=definition)
+        )
+        index = [c for c in suite["meta"].get("index_columns", []) if c in frame.columns]
+        result = validation.run(
+            batch_parameters={"dataframe": frame},
+            result_format={"result_format": "COMPLETE", "unexpected_index_column_names": index},
+        )
+        files = sorted(frame["file"].unique()) if per_bulletin and "file" in frame else []
+        findings = []
+        for outcome in result.results:
+            config = outcome.expectation_config
+            expectation = (config.meta or {}).get("name") or config.type
+            severity = str(getattr(config.severity, "value", config.severity))
+            rows = [plain(row) for row in outcome.result.get("unexpected_index_list") or []]
+            if outcome.exception_info and outcome.exception_info.get("raised_exception"):
+                message = outcome.exception_info.get("exception_message", "error")
+                rows = [{"error": message}]
+            base = Finding(name, expectation, severity, bool(outcome.success), "", None)
+            if outcome.success:
+                findings.append(replace(base, observed=observed(outcome)))
+                continue
+            if not files:
+                findings.append(failure(base, rows, observed(outcome), None))
+                continue
+            failed = sorted({row.get("file") for row in rows if row.get("file")})
+            for file in failed:
+                mine = [row for row in rows if row.get("file") == file]
+                findings.append(failure(base, mine, summarise(mine), file))
+            if passed := len(files) - len(failed):
+                findings.append(
+                    Finding(name, expectation, severity, True, f"passed for {passed} bulletins")
+                )
+        return findings
+
+    def results(self) -> pl.DataFrame:
+        """The findings of this run in the columns of marts.data_quality."""
+        return pl.DataFrame(
+            [
+                {
+                    "run_id": self.run_id,
+                    "checked_at": self.checked_at,
+                    "suite": f.suite,
+                    "expectation": f.expectation,
+                    "severity": f.severity,
+                    "success": f.success,
+                    "observed": f.observed,
+                    "bulletin": f.bulletin,
+                    "details": json.dumps(f.details, default=str, ensure_ascii=False),
+                }
+                for f in self.findings
+            ],
+            schema={
+                "run_id": pl.String,
+                "checked_at": pl.Datetime("us", "UTC"),
+                "suite": pl.String,
+                "expectation": pl.String,
+                "severity": pl.String,
+                "success": pl.Boolean,
+                "observed": pl.String,
+                "bulletin": pl.String,
+                "details": pl.String,
+            },
+        )
+
+    def build_docs(self) -> Path:
+        """Render Data Docs of this run's validations; the path of their index page."""
+        self.context.build_data_docs()
+        sites = self.context.get_docs_sites_urls()
+        return Path(sites[0]["site_url"].removeprefix("file://"))
+
+
+def forget_results(docs_root: Path) -> None:
+    """Remove the validations and Data Docs of earlier runs: the docs show the last run."""
+    for old in ("uncommitted/validations", "uncommitted/data_docs"):
+        shutil.rmtree(docs_root / "gx" / old, ignore_errors=True)
+
+
+def plain(row: dict) -> dict:
+    """An unexpected row with numpy scalars turned into plain Python values."""
+    return {key: value.item() if hasattr(value, "item") else value for key, value in row.items()}
+
+
+def observed(outcome: object) -> str:
+    """A short account of what an expectation saw."""
+    result = outcome.result
+    if "observed_value" in result:
+        return f"observed {result['observed_value']}"
+    if "unexpected_count" in result:
+        return f"{result['unexpected_count']} of {result.get('element_count', '?')} rows unexpected"
+    return ""
+
+
+def summarise(rows: list[dict]) -> str:
+    """The offending rows in words: subject, stated and computed figures, line."""
+    parts = []
+    for row in rows[:5]:
+        text = str(row.get("subject", row.get("error", "")))
+        if row.get("stated") is not None and row.get("computed") is not None:
+            text += f": stated {row['stated']:g}, computed {row['computed']:g}"
+        if row.get("line"):
+            text += f" (line {row['line']})"
+        parts.append(text)
+    more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
+    return "; ".join(parts) + more
+
+
+def failure(base: Finding, rows: list[dict], text: str, file: str | None) -> Finding:
+    """A failed finding with its offending rows."""
+    lines = [row["line"] for row in rows if row.get("line")]
+    return Finding(
+        base.suite,
+        base.expectation,
+        base.severity,
+        False,
+        summarise(rows) if rows else text,
+        file,
+        min(lines) if lines else None,
+        rows,
+    )

@@ -1,0 +1,52 @@
+"""One settings object: every knob of a run, its default, and the variable that overrides it."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+ENV_PREFIX = "VOLUNTARY_RETURNS_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where a run reads and writes, and when the nightly run starts."""
+
+    raw_dir: Path = PROJECT_DIR / "data" / "raw"  # bulletins to load (VOLUNTARY_RETURNS_RAW_DIR)
+    warehouse: Path = PROJECT_DIR / "data" / "warehouse.duckdb"  # published file
+    expectations_dir: Path = PROJECT_DIR / "expectations"  # suites (JSON)
+    schedule: str = "0 2 * * *"  # cron of the nightly run, in `timezone`
+    timezone: str = "Europe/Brussels"
+
+    @property
+    def data_dir(self) -> Path:
+        """The folder of the published file: its marts/, cache/ and gx/ live beside it."""
+        return self.warehouse.parent
+
+    @property
+    def marts_dir(self) -> Path:
+        """Parquet exports of the marts."""
+        return self.data_dir / "marts"
+
+    @property
+    def cache_dir(self) -> Path:
+        """Parsed and staged editions, by sha256."""
+        return self.data_dir / "cache"
+
+    @property
+    def docs_root(self) -> Path:
+        """Great Expectations' project folder (Data Docs under gx/uncommitted/data_docs)."""
+        return self.data_dir
+
+    @classmethod
+    def load(cls, **overrides: object) -> Settings:
+        """Defaults, overridden by VOLUNTARY_RETURNS_* variables, then by explicit values."""
+        settings = cls()
+        for name, current in settings.__dict__.items():
+            value = os.environ.get(ENV_PREFIX + name.upper())
+            if value:
+                settings = replace(settings, **{name: type(current)(value)})
+        given = {k: type(getattr(settings, k))(v) for k, v in overrides.items() if v is not None}
+        return replace(settings, **given)
