@@ -167,15 +167,7 @@ def monthly_header(lines: list[str], first_row: int, width: int) -> list[Column]
 def header_columns(text: str) -> list[Column] | None:
     """Columns of a header text: each starts at a year, or at "totaal" before a year."""
     tokens = text.split()
-    starts = [
-        i
-        for i, token in enumerate(tokens)
-        if YEAR.match(token)
-        and not (i and reference.normalise(tokens[i - 1]) in TOTAL_LABELS)
-        or reference.normalise(token) in TOTAL_LABELS
-        and i + 1 < len(tokens)
-        and YEAR.match(tokens[i + 1])
-    ]
+    starts = [i for i in range(len(tokens)) if starts_column(tokens, i)]
     if not starts or starts[0] != 0:
         return None
     columns = []
@@ -187,6 +179,15 @@ def header_columns(text: str) -> list[Column] | None:
             return None
         columns.append(Column(organiser, year, label))
     return columns
+
+
+def starts_column(tokens: list[str], i: int) -> bool:
+    """Whether a header token opens a column: "totaal" before a year, or a year on its own."""
+    is_total = reference.normalise(tokens[i]) in TOTAL_LABELS
+    if is_total:
+        return i + 1 < len(tokens) and bool(YEAR.match(tokens[i + 1]))
+    after_total = i > 0 and reference.normalise(tokens[i - 1]) in TOTAL_LABELS
+    return bool(YEAR.match(tokens[i])) and not after_total
 
 
 def column_organiser(label: str) -> str | None:

@@ -34,7 +34,7 @@ def parse(path: Path) -> ParsedFile:
         raise BulletinError(file, "the file has a header but no rows", 1)
     if "footnote" not in frame.columns:
         frame = frame.with_columns(footnote=pl.lit(""))
-    frame = frame.with_columns(pl.col(COLUMNS + ["footnote"]).str.strip_chars()).with_row_index(
+    frame = frame.with_columns(pl.col([*COLUMNS, "footnote"]).str.strip_chars()).with_row_index(
         "line_number", offset=2
     )
     refuse_first(

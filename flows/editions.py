@@ -8,8 +8,8 @@ import os
 import shutil
 import tempfile
 from dataclasses import dataclass
-from functools import cache
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 
 import polars as pl

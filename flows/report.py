@@ -59,7 +59,7 @@ class RunReport:
             outcome,
             "",
             f"- files in `{self.raw_dir}`: {self.files}",
-            f"- parsed now: {self.parsed_now}; skipped as unchanged: {self.files - self.parsed_now}",
+            f"- parsed now: {self.parsed_now}; unchanged: {self.files - self.parsed_now}",
             f"- editions loaded: {len(self.loaded)}",
             f"- rejected: {len(self.rejected)}",
             f"- warnings: {len(self.warnings)}",
