@@ -12,7 +12,6 @@ import json
 import logging
 import os
 import shutil
-import uuid
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -80,8 +79,9 @@ class QualityGate:
         self.context = gx.get_context(mode="file", project_root_dir=str(docs_root))
         self.context.variables.progress_bars = {"globally": False}
         source = self.context.data_sources.add_or_update_pandas("batches")
-        self.asset = source.add_dataframe_asset(f"frame-{uuid.uuid4().hex[:8]}")
-        self.batch = self.asset.add_batch_definition_whole_dataframe("whole frame")
+        self.batch = source.add_dataframe_asset("frame").add_batch_definition_whole_dataframe(
+            "whole frame"
+        )
         self.run_id = run_id
         self.checked_at = datetime.now(UTC)
         self.findings: list[Finding] = []
@@ -176,9 +176,11 @@ class QualityGate:
 
 
 def forget_results(docs_root: Path) -> None:
-    """Remove the validations and Data Docs of earlier runs: the docs show the last run."""
-    for old in ("uncommitted/validations", "uncommitted/data_docs"):
-        shutil.rmtree(docs_root / "gx" / old, ignore_errors=True)
+    """Remove what Great Expectations kept of earlier runs: the Data Docs show the last run.
+
+    Everything under gx/ is generated: the suites are read anew from expectations/ each run.
+    """
+    shutil.rmtree(docs_root / "gx", ignore_errors=True)
 
 
 def plain(row: dict) -> dict:
