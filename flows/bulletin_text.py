@@ -15,7 +15,7 @@ from flows import reference
 from flows.errors import BulletinError
 from flows.raw_file import ParsedFile
 
-# Dutch numbers: "2.567" (thousands), "15" or "15,5" (decimal comma); marks like "*" follow.
+# Dutch numbers: "1.234" (thousands), "15" or "15,5" (decimal comma); marks like "*" follow.
 NUMBER = r"\d{1,3}(?:\.\d{3})+|\d+(?:,\d+)?"
 FIGURE = re.compile(rf"({NUMBER})\s*(\**)\s*%?")
 ROW = re.compile(rf"^(?P<label>.*?)(?:^|\s+)(?P<figures>(?:(?:{NUMBER})\s*\**\s*%?\s*)+)$")
@@ -133,21 +133,26 @@ def split_rows(lines: list[str], file: str) -> tuple[list[Table], list[Row], lis
 def close_run(run: list[Row], total: Row | None, prose: list[tuple[int, str]]) -> list[Table]:
     """Cut a run of rows into tables of one kind each; unknown labels join their neighbours."""
     rows = list(run)
-    while rows and not rows[0].label:  # a bare year above a table is part of its header
+    # Lines above a table that end in a number ("... in 2018") are part of its header, except
+    # above the country table, whose first country may be one no list knows yet.
+    while rows and not rows[0].kind and (not rows[0].label or first_kind(rows) != "COUNTRY"):
         rows.pop(0)
-    if not any(row.kind for row in rows):
+    if not rows:
         return []  # a sentence that ends in a number, not a table
     tables: list[Table] = []
     for row in rows:
-        kind = row.kind or (tables[-1].kind if tables else None)
-        if kind is None:
-            kind = next(r.kind for r in rows if r.kind)
+        kind = row.kind or (tables[-1].kind if tables else first_kind(rows))
         if not tables or tables[-1].kind != kind:
             header = next((text for line, text in reversed(prose) if line < row.line), "")
             tables.append(Table(kind, header=header))
         tables[-1].rows.append(row)
     tables[-1].total = total
     return tables
+
+
+def first_kind(rows: list[Row]) -> str | None:
+    """The kind of the first row whose label is known."""
+    return next((row.kind for row in rows if row.kind), None)
 
 
 def monthly_header(lines: list[str], first_row: int, width: int) -> list[Column] | None:
@@ -202,7 +207,7 @@ def column_organiser(label: str) -> str | None:
 
 
 def coverage(lines: list[str], file: str) -> tuple[int | None, int | None, int | None]:
-    """Coverage start and end months stated in the text ("t.e.m. oktober") and their line."""
+    """Coverage start and end months stated in the text ("t.e.m. <month>") and their line."""
     for number, line in enumerate(lines, start=1):
         for match in COVERAGE.finditer(line.lower()):
             end = reference.months().get(reference.normalise(match["end"]))
@@ -226,20 +231,28 @@ def parse(lines: list[str], file: str) -> ParsedFile:
                 table.rows[0].line,
             )
         found[table.kind] = table
-    for kind in ("MONTHLY", "COUNTRY", "CATEGORY", "CHANNEL"):
-        if kind not in found:
-            raise BulletinError(file, f"{TABLE_NAMES[kind]} was not found; is the file truncated?")
-    if not history:
-        raise BulletinError(file, "the yearly history (lines like '2017 : 3.827') was not found")
+        unknown = next((row for row in table.rows if not row.kind), None)
+        if unknown and table.kind != "COUNTRY":
+            raise BulletinError(
+                file,
+                f"'{unknown.label}' is not a row of {TABLE_NAMES[table.kind]}"
+                f" (from line {table.rows[0].line})",
+                unknown.line,
+            )
     for kind in ("MONTHLY", "COUNTRY", "CATEGORY"):
-        table = found[kind]
-        if table.total is None:
+        table = found.get(kind)
+        if table and table.total is None:
             raise BulletinError(
                 file,
                 f"{TABLE_NAMES[kind]} (from line {table.rows[0].line}) ends without its"
                 " 'totaal' row; is the file truncated?",
                 table.rows[-1].line,
             )
+    for kind in ("MONTHLY", "COUNTRY", "CATEGORY", "CHANNEL"):
+        if kind not in found:
+            raise BulletinError(file, f"{TABLE_NAMES[kind]} was not found; is the file truncated?")
+    if not history:
+        raise BulletinError(file, "the yearly history (lines like 'YYYY : count') was not found")
 
     observations, edition = monthly_observations(lines, found["MONTHLY"], file)
     period = f"{edition['report_year']}-{edition['coverage_start'][5:]}/{edition['coverage_end']}"

@@ -19,9 +19,7 @@ def parse(path: Path) -> ParsedFile:
     """Read a tidy CSV into raw observations; the file's periods give its coverage."""
     file = path.name
     try:
-        frame = pl.read_csv(
-            path, infer_schema=False, encoding="utf8", missing_utf8_is_empty_string=True
-        )
+        frame = pl.read_csv(path, infer_schema=False, encoding="utf8")
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as error:
         raise BulletinError(
             file, f"not a readable CSV file ({str(error).splitlines()[0]})"
@@ -34,9 +32,9 @@ def parse(path: Path) -> ParsedFile:
         raise BulletinError(file, "the file has a header but no rows", 1)
     if "footnote" not in frame.columns:
         frame = frame.with_columns(footnote=pl.lit(""))
-    frame = frame.with_columns(pl.col([*COLUMNS, "footnote"]).str.strip_chars()).with_row_index(
-        "line_number", offset=2
-    )
+    frame = frame.with_columns(
+        pl.col([*COLUMNS, "footnote"]).fill_null("").str.strip_chars()
+    ).with_row_index("line_number", offset=2)
     refuse_first(
         frame,
         ~pl.col("period").str.contains(PERIOD),

@@ -64,8 +64,9 @@ def parse_file(path: Path, sha256: str) -> ParsedFile:
     from flows import bulletin_text, bulletin_tidy
 
     with open(path, "rb") as handle:
-        head = handle.read(len(TIDY_HEADER) + 8).removeprefix(b"\xef\xbb\xbf")
-    if head.replace(b" ", b"").lower().startswith(TIDY_HEADER.encode()):
+        head = handle.read(64).removeprefix(b"\xef\xbb\xbf")
+    # A tidy file opens with its header (checked column by column by its parser).
+    if head.replace(b" ", b"").lower().startswith(b"period,"):
         # A tidy file may hold millions of rows: it is read by polars, not line by line.
         parsed = bulletin_tidy.parse(path)
     else:

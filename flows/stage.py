@@ -29,7 +29,7 @@ STAGED_SCHEMA = {
 
 
 def decode_number(text: pl.Expr, dutch: bool, dtype: pl.DataType) -> pl.Expr:
-    """A number as published ("2.567", "15,5" in Dutch; "2567", "15.5" in tidy files)."""
+    """A number as published ("1.234", "15,5" in Dutch; "1234", "15.5" in tidy files)."""
     if dutch:
         text = text.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True)
     return text.cast(dtype)

@@ -1,0 +1,43 @@
+"""Shared fixtures: the sample bulletin, Prefect's test harness, telemetry off."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+# Before Prefect or Great Expectations are imported: state inside the project, no telemetry.
+os.environ["PREFECT_HOME"] = str(PROJECT_DIR / ".prefect" / "tests")
+os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+os.environ["GX_ANALYTICS_ENABLED"] = "false"
+os.environ["DO_NOT_TRACK"] = "1"
+os.environ["PREFECT_LOGGING_LEVEL"] = "WARNING"
+
+SAMPLE = next((PROJECT_DIR / "data" / "raw").glob("*.txt"))
+
+
+@pytest.fixture(scope="session")
+def sample_text() -> str:
+    """The sample bulletin's text."""
+    return SAMPLE.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def prefect_api():
+    """One temporary Prefect API for the whole session (the flow tests run real flows)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture
+def raw_dir(tmp_path: Path) -> Path:
+    """A raw folder holding a copy of the sample."""
+    folder = tmp_path / "raw"
+    folder.mkdir()
+    shutil.copy(SAMPLE, folder / SAMPLE.name)
+    return folder

@@ -1,0 +1,255 @@
+"""The text bulletin parser: every figure of the sample, derived editions, bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+from derive import cut_coverage, replace_countries, shift_years, windows
+
+from flows.errors import BulletinError
+from flows.raw_file import parse_file
+from flows.stage import stage
+
+MONTHS = ["01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12"]
+FEDASIL_2018 = [204, 270, 270, 300, 291, 261, 336, 277, 176, 182]
+DVZ_2018 = [9, 7, 2, 3, 2, 2, 3, 9, 4, 1]
+TOTAL_2018 = [213, 277, 272, 303, 293, 263, 339, 286, 180, 183]
+TOTAL_2017 = [252, 305, 477, 391, 306, 329, 324, 355, 259, 251, 286, 292]
+HISTORY = {
+    2017: (3827, "*"), 2016: (4267, "*"), 2015: (4053, "*"), 2014: (3587, "*"),
+    2013: (4585, "*"), 2012: (5656, ""), 2011: (3358, "**"), 2010: (2957, ""),
+    2009: (2659, ""), 2008: (2669, ""), 2007: (2593, ""),
+}  # fmt: skip
+COUNTRIES = {
+    "UA": 483, "GE": 419, "RO": 305, "BR": 273, "IQ": 161, "AL": 72, "AM": 70,
+    "MK": 51, "MN": 51, "SK": 47, "_O": 677, "_T": 2609,
+}  # fmt: skip
+CATEGORIES = {
+    "ASYLUM_SEEKER": (488, 15.0),
+    "REJECTED_ASYLUM_SEEKER": (788, 30.0),
+    "IRREGULAR_MIGRANT": (1437, 55.0),
+    "_T": (2713, None),
+}
+CHANNELS = {"RETURN_PARTNER": 42.0, "RECEPTION_NETWORK": 13.0, "RETURN_DESK": 45.0,
+            "CLOSED_CENTRE": 0.0}  # fmt: skip
+
+
+def staged_of(path: Path) -> tuple[dict, pl.DataFrame]:
+    """Parse and stage a file, as the pipeline does."""
+    parsed = parse_file(path, "0" * 64)
+    return parsed.edition, stage(parsed.edition, parsed.observations)
+
+
+def write(tmp_path: Path, content: str | bytes, name: str = "bulletin.txt") -> Path:
+    path = tmp_path / name
+    path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+    return path
+
+
+def figures(staged: pl.DataFrame, table: str, **codes: str) -> dict[str, int]:
+    """period_code -> returns of one table and organiser/breakdown."""
+    rows = staged.filter(pl.col("table_code") == table)
+    for column, code in codes.items():
+        rows = rows.filter(pl.col(column) == code)
+    return dict(zip(rows["period_code"], rows["returns"], strict=True))
+
+
+def test_every_figure_of_the_sample(sample_text: str, tmp_path: Path) -> None:
+    edition, staged = staged_of(write(tmp_path, sample_text))
+    assert edition["report_year"] == 2018
+    assert edition["coverage_start"] == "2018-01"
+    assert edition["coverage_end"] == "2018-10"
+    assert edition["language"] == "nl"
+    assert edition["encoding"] == "utf-8"
+
+    ytd = "2018-01/2018-10"
+    fedasil = figures(staged, "MONTHLY", organiser_code="FEDASIL")
+    assert fedasil == {f"2018-{m}": n for m, n in zip(MONTHS, FEDASIL_2018, strict=False)} | {
+        ytd: 2567
+    }
+    dvz = figures(staged, "MONTHLY", organiser_code="DVZ")
+    assert dvz == {f"2018-{m}": n for m, n in zip(MONTHS, DVZ_2018, strict=False)} | {ytd: 42}
+    total = figures(staged, "MONTHLY", organiser_code="_T")
+    expected = {f"2018-{m}": n for m, n in zip(MONTHS, TOTAL_2018, strict=False)}
+    expected |= {f"2017-{m}": n for m, n in zip(MONTHS, TOTAL_2017, strict=True)}
+    assert total == expected | {ytd: 2609, "2017": 3827}
+    # November and December have only last year's figure: no zeros, no shifted columns.
+    assert "2018-11" not in total and "2018-12" not in total
+
+    marks = staged.filter(pl.col("table_code") == "MONTHLY", pl.col("period_grain") != "month")
+    assert marks.select("organiser_code", "period_code", "footnote_marks").rows() == [
+        ("FEDASIL", "2018-01/2018-10", ""),
+        ("DVZ", "2018-01/2018-10", ""),
+        ("_T", "2018-01/2018-10", "*"),
+        ("_T", "2017", "*"),
+    ]
+
+    history = staged.filter(pl.col("table_code") == "HISTORY")
+    assert {
+        int(p): (n, m)
+        for p, n, m in history.select("period_code", "returns", "footnote_marks").iter_rows()
+    } == HISTORY
+
+    countries = staged.filter(pl.col("table_code") == "COUNTRY")
+    assert dict(zip(countries["country_code"], countries["returns"], strict=True)) == COUNTRIES
+    assert set(countries["period_code"]) == {ytd}
+
+    categories = staged.filter(pl.col("table_code") == "CATEGORY")
+    assert {
+        code: (n, s)
+        for code, n, s in categories.select("category_code", "returns", "share_pct").iter_rows()
+    } == CATEGORIES
+
+    channels = staged.filter(pl.col("table_code") == "CHANNEL")
+    assert dict(zip(channels["channel_code"], channels["share_pct"], strict=True)) == CHANNELS
+    assert channels["returns"].is_null().all()
+    assert len(staged) == 77
+
+
+def test_every_figure_keeps_its_line(sample_text: str, tmp_path: Path) -> None:
+    parsed = parse_file(write(tmp_path, sample_text), "0" * 64)
+    lines = sample_text.split("\n")
+    for row in parsed.observations.iter_rows(named=True):
+        line = lines[row["line_number"] - 1]
+        figure = row["returns_text"] or row["share_pct_text"]
+        assert figure in line, (row, line)
+        assert row["row_label"] in line or row["table_code"] in {"COUNTRY", "CATEGORY"}
+    labels = parsed.observations.filter(pl.col("table_code") == "MONTHLY")["column_label"]
+    assert set(labels) == {
+        "2018 Fedasil",
+        "2018 Dienst Vreemdelingenzaken",
+        "totaal 2018 (fedasil+dvz)",
+        "totaal 2017 (fedasil+dvz)",
+    }
+    assert [(f["mark"], f["line"]) for f in parsed.footnotes] == [("*", 106), ("**", 109)]
+    assert parsed.footnotes[1]["text"].endswith("bijna 300 personen op die manier teruggekeerd.")
+
+
+def test_another_report_year(sample_text: str, tmp_path: Path) -> None:
+    edition, staged = staged_of(write(tmp_path, shift_years(sample_text, 3)))
+    assert (edition["report_year"], edition["coverage_end"]) == (2021, "2021-10")
+    total = figures(staged, "MONTHLY", organiser_code="_T")
+    assert total["2021-03"] == 272 and total["2020-12"] == 292 and total["2020"] == 3827
+    assert figures(staged, "HISTORY")["2010"] == 2593
+
+
+def test_another_coverage_month(sample_text: str, tmp_path: Path) -> None:
+    edition, staged = staged_of(write(tmp_path, cut_coverage(sample_text, 6)))
+    assert edition["coverage_end"] == "2018-06"
+    fedasil = figures(staged, "MONTHLY", organiser_code="FEDASIL")
+    assert fedasil == {f"2018-{m}": n for m, n in zip(MONTHS[:6], FEDASIL_2018, strict=False)} | {
+        "2018-01/2018-06": sum(FEDASIL_2018[:6])
+    }
+    total = figures(staged, "MONTHLY", organiser_code="_T")
+    assert total["2017-07"] == 324 and "2018-07" not in total
+    assert set(figures(staged, "COUNTRY")) == {"2018-01/2018-06"}
+
+
+def test_other_countries(sample_text: str, tmp_path: Path) -> None:
+    countries = [
+        ("Afghanistan", 412),
+        ("Kosovo", 210),
+        ("Wit-Rusland", 33),
+        ("Bosnië-Herzegovina", 30),
+        ("Verenigde Staten", 12),
+        ("Macédoine", 9),
+        ("Rusland", 1.024),
+    ]
+    text = replace_countries(
+        sample_text, [(n, int(c * 1000) if c < 2 else c) for n, c in countries]
+    )
+    _, staged = staged_of(write(tmp_path, text))
+    found = figures(staged.rename({"period_code": "p"}).rename({"country_code": "period_code"}),
+                    "COUNTRY")  # fmt: skip
+    assert found == {
+        "AF": 412, "XK": 210, "BY": 33, "BA": 30, "US": 12, "MK": 9, "RU": 1024,
+        "_O": 2609 - 412 - 210 - 33 - 30 - 12 - 9 - 1024, "_T": 2609,
+    }  # fmt: skip
+
+
+def test_windows_1252_with_crlf_and_trailing_blanks(sample_text: str, tmp_path: Path) -> None:
+    edition, staged = staged_of(write(tmp_path, windows(sample_text)))
+    assert edition["encoding"] == "windows-1252"
+    _, reference = staged_of(write(tmp_path, sample_text, "utf8.txt"))
+    assert staged.drop("sha256").equals(reference.drop("sha256"))
+
+
+@pytest.mark.parametrize(
+    ("content", "reason", "line"),
+    [
+        (b"", "the file is empty", None),
+        (b"   \n\n  ", "the file is empty", None),
+        (bytes(range(256)) * 4, "binary", None),
+        ("\x89PNG\r\n\x1a\n\x00\x00", "binary", None),
+    ],
+)
+def test_unreadable_files(tmp_path: Path, content: bytes | str, reason: str, line: int) -> None:
+    with pytest.raises(BulletinError) as error:
+        parse_file(write(tmp_path, content), "0")
+    assert reason in error.value.reason
+    assert error.value.file == "bulletin.txt"
+    assert error.value.line == line
+
+
+def lines_of(text: str) -> list[str]:
+    return text.split("\n")
+
+
+def test_truncated_mid_table(sample_text: str, tmp_path: Path) -> None:
+    cut = sample_text[: sample_text.index("Mongolië")]
+    with pytest.raises(BulletinError) as error:
+        parse_file(write(tmp_path, cut), "0")
+    assert "destination countries" in error.value.reason
+    assert "truncated" in error.value.reason
+    assert error.value.line == 128  # the last country row before the cut
+
+
+def test_truncated_before_a_table(sample_text: str, tmp_path: Path) -> None:
+    cut = sample_text[: sample_text.index("land aantal terugkeerders")]
+    with pytest.raises(BulletinError, match="destination countries was not found"):
+        parse_file(write(tmp_path, cut), "0")
+
+
+def test_row_with_the_wrong_number_of_figures(sample_text: str, tmp_path: Path) -> None:
+    text = sample_text.replace("Maart 270 2 272 477", "Maart 270 2 272")
+    with pytest.raises(BulletinError) as error:
+        parse_file(write(tmp_path, text), "0")
+    assert error.value.line == 38
+    assert "'Maart' has 3 figures where the monthly table has 4 columns" in error.value.reason
+    assert str(error.value).startswith("bulletin.txt, line 38: ")
+
+
+def test_country_row_with_two_figures(sample_text: str, tmp_path: Path) -> None:
+    text = sample_text.replace("Irak 161", "Irak 161 12")
+    with pytest.raises(BulletinError) as error:
+        parse_file(write(tmp_path, text), "0")
+    assert error.value.line == 122
+    assert "'Irak' has 2 figures" in error.value.reason
+
+
+def test_duplicated_month(sample_text: str, tmp_path: Path) -> None:
+    text = sample_text.replace("Juni 261 2 263 329", "Juni 261 2 263 329\n\nJuni 261 2 263 329")
+    with pytest.raises(BulletinError) as error:
+        parse_file(write(tmp_path, text), "0")
+    assert error.value.line == 46
+    assert "'Juni' appears twice (first at line 44)" in error.value.reason
+
+
+def test_unknown_country_is_kept_unresolved_for_the_checks(
+    sample_text: str, tmp_path: Path
+) -> None:
+    text = sample_text.replace("Irak 161", "Atlantis 161")
+    _, staged = staged_of(write(tmp_path, text))
+    unresolved = staged.filter(pl.col("country_code").is_null())
+    assert unresolved.select("row_label", "line_number").rows() == [("Atlantis", 122)]
+
+
+def test_missing_monthly_header(sample_text: str, tmp_path: Path) -> None:
+    start = sample_text.index("2018\nFedasil")
+    end = sample_text.index("Januari")
+    text = sample_text[:start] + sample_text[end:]
+    with pytest.raises(BulletinError) as error:
+        parse_file(write(tmp_path, text), "0")
+    assert "header of the monthly table" in error.value.reason

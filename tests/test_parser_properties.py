@@ -1,0 +1,61 @@
+"""Property: whatever is done to the sample, the parser parses it or raises BulletinError."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from flows.errors import BulletinError
+from flows.raw_file import parse_file
+from flows.stage import stage
+
+SAMPLE_LINES = (
+    next((Path(__file__).resolve().parent.parent / "data" / "raw").glob("*.txt"))
+    .read_text(encoding="utf-8")
+    .split("\n")
+)
+
+
+@st.composite
+def mutated(draw: st.DrawFn) -> bytes:
+    """The sample with lines dropped, swapped or duplicated, numbers and bytes corrupted."""
+    lines = list(SAMPLE_LINES)
+    for _ in range(draw(st.integers(1, 6))):
+        i = draw(st.integers(0, len(lines) - 1))
+        j = draw(st.integers(0, len(lines) - 1))
+        action = draw(st.sampled_from(["drop", "swap", "duplicate", "number", "text"]))
+        if action == "drop":
+            del lines[i]
+        elif action == "swap":
+            lines[i], lines[j] = lines[j], lines[i]
+        elif action == "duplicate":
+            lines.insert(j, lines[i])
+        elif action == "number":
+            lines[i] = lines[i] + " " + draw(st.from_regex(r"[0-9.,*%]{1,8}", fullmatch=True))
+        else:
+            lines[i] = draw(st.text(max_size=40))
+    data = bytearray("\n".join(lines).encode("utf-8"))
+    for _ in range(draw(st.integers(0, 3))):
+        if data:
+            data[draw(st.integers(0, len(data) - 1))] = draw(st.integers(0, 255))
+    if draw(st.booleans()):
+        data = data[: draw(st.integers(0, len(data)))]
+    return bytes(data)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated())
+def test_parses_or_raises_bulletin_error(content: bytes) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "mutated.txt"
+        path.write_bytes(content)
+        try:
+            parsed = parse_file(path, "0" * 64)
+        except BulletinError as error:
+            assert error.reason and error.file == "mutated.txt"
+            return
+        staged = stage(parsed.edition, parsed.observations)
+        assert len(staged) == len(parsed.observations) > 0
