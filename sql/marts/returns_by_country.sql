@@ -48,4 +48,5 @@ select
     countries.bulletin
 from countries
 left join period_totals on period_totals.period_code = countries.period_code
-order by countries.period_start, countries.period_end, countries.country_code = '_O', rank
+order by
+    countries.period_start, countries.period_end, countries.country_code = '_O', rank, countries.country_code
