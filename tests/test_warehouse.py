@@ -47,8 +47,18 @@ def test_monthly_returns_of_the_sample(published: Path) -> None:
     rows = query(published, "select * exclude (footnote_marks) from marts.monthly_returns")
     bulletin = SAMPLE.name
     last_year = [252, 305, 477, 391, 306, 329, 324, 355, 259, 251, 286, 292]
-    this_year = [(213, 204, 9), (277, 270, 7), (272, 270, 2), (303, 300, 3), (293, 291, 2),
-                 (263, 261, 2), (339, 336, 3), (286, 277, 9), (180, 176, 4), (183, 182, 1)]  # fmt: skip
+    this_year = [
+        (213, 204, 9),
+        (277, 270, 7),
+        (272, 270, 2),
+        (303, 300, 3),
+        (293, 291, 2),
+        (263, 261, 2),
+        (339, 336, 3),
+        (286, 277, 9),
+        (180, 176, 4),
+        (183, 182, 1),
+    ]
     expected = [(dt.date(2017, m, 1), 2017, m, n, None, None, bulletin)
                 for m, n in enumerate(last_year, start=1)]  # fmt: skip
     expected += [(dt.date(2018, m, 1), 2018, m, *figures, bulletin)
@@ -216,8 +226,8 @@ def test_newest_edition_wins_in_either_order(tmp_path: Path, sample_text: str) -
         ) == [("a-2019-10.txt", 252), ("z-2018-10.txt", 213)]
         warning = query(
             warehouse,
-            "select severity, success from marts.data_quality"
-            " where suite = 'marts.monthly_returns' and expectation = 'fedasil_plus_dvz_equals_total'",
+            "select severity, success from marts.data_quality where suite ="
+            " 'marts.monthly_returns' and expectation = 'fedasil_plus_dvz_equals_total'",
         )
         assert warning == [("warning", False)]
     marts = [query(w, "select * from marts.monthly_returns") for w in outcomes]
@@ -225,8 +235,15 @@ def test_newest_edition_wins_in_either_order(tmp_path: Path, sample_text: str) -
 
 
 def test_running_twice_changes_nothing(published: Path, raw_dir: Path) -> None:
-    tables = ["core.fact_returns", "core.dim_period", "core.dim_country", "core.dim_bulletin",
-              "marts.monthly_returns", "marts.annual_returns", "marts.returns_by_country"]  # fmt: skip
+    tables = [
+        "core.fact_returns",
+        "core.dim_period",
+        "core.dim_country",
+        "core.dim_bulletin",
+        "marts.monthly_returns",
+        "marts.annual_returns",
+        "marts.returns_by_country",
+    ]
     before = {t: query(published, f"select * from {t} order by all") for t in tables}
     report = nightly(raw_dir=str(raw_dir), warehouse=str(published))
     assert report.exit_code == 0
