@@ -11,8 +11,8 @@ from flows.raw_file import TIDY_HEADER, ParsedFile
 
 COLUMNS = TIDY_HEADER.split(",")
 PERIOD = r"^\d{4}(-(0[1-9]|1[0-2]))?$|^\d{4}-(0[1-9]|1[0-2])/\d{4}-(0[1-9]|1[0-2])$"
-WHOLE = r"^\d+$"
-DECIMAL = r"^\d+(\.\d+)?$"
+WHOLE = r"^-?\d+$"
+DECIMAL = r"^-?\d+(\.\d+)?$"
 
 
 def parse(path: Path) -> ParsedFile:

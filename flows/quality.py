@@ -184,8 +184,15 @@ def forget_results(docs_root: Path) -> None:
 
 
 def plain(row: dict) -> dict:
-    """An unexpected row with numpy scalars turned into plain Python values."""
-    return {key: value.item() if hasattr(value, "item") else value for key, value in row.items()}
+    """An unexpected row with numpy scalars and pandas' missing values as plain Python."""
+    return {
+        key: None
+        if pd.api.types.is_scalar(value) and pd.isna(value)
+        else value.item()
+        if hasattr(value, "item")
+        else value
+        for key, value in row.items()
+    }
 
 
 def observed(outcome: object) -> str:

@@ -79,7 +79,6 @@ def test_unknown_codes_stay_unresolved_for_the_checks(tmp_path: Path) -> None:
         ("2019-13,,,,,3,,\n", "period '2019-13' is not YYYY, YYYY-MM or YYYY-MM/YYYY-MM", 2),
         ("2019,,,,,3,,\n2019-02,,,,,,,\n", "the row has neither returns nor share_pct", 3),
         ("2019,,,,,3.5,,\n", "returns '3.5' is not a whole number", 2),
-        ("2019,,,,,-3,,\n", "returns '-3' is not a whole number", 2),
         ("2019,,,,RETURN_DESK,,veel,\n", "share_pct 'veel' is not a number", 2),
         ("", "the file has a header but no rows", 1),
     ],

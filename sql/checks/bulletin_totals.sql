@@ -50,7 +50,10 @@ breakdowns as (
         staged.table_code,
         staged.file,
         staged.period_code,
-        max(staged.line_number) filter (where staged.breakdown_code = '_T') as line,
+        coalesce(
+            max(staged.line_number) filter (where staged.breakdown_code = '_T'),
+            min(staged.line_number)
+        ) as line,
         max(staged.returns) filter (where staged.breakdown_code = '_T') as stated,
         sum(staged.returns) filter (where staged.breakdown_code != '_T') as computed,
         sum(staged.share_pct) filter (where staged.breakdown_code != '_T') as share_sum,
@@ -58,11 +61,15 @@ breakdowns as (
     from (
         select
             staged.*,
-            case staged.table_code
-                when 'COUNTRY' then staged.country_code
-                when 'CATEGORY' then staged.category_code
-                when 'CHANNEL' then staged.channel_code
-            end as breakdown_code
+            -- an unresolved label still counts among the parts
+            coalesce(
+                case staged.table_code
+                    when 'COUNTRY' then staged.country_code
+                    when 'CATEGORY' then staged.category_code
+                    when 'CHANNEL' then staged.channel_code
+                end,
+                'unresolved'
+            ) as breakdown_code
         from staged
         where staged.table_code in ('COUNTRY', 'CATEGORY', 'CHANNEL')
     ) as staged

@@ -1,0 +1,218 @@
+"""The quality gate: critical failures keep bulletins or the warehouse out; warnings publish."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import PROJECT_DIR, SAMPLE
+
+from flows import warehouse
+from flows.nightly import nightly
+
+pytestmark = pytest.mark.usefixtures("prefect_api")
+TIDY = "period,organiser,country,category,channel,returns,share_pct\n"
+
+
+def replace(text: str, *pairs: tuple[str, str]) -> str:
+    for old, new in pairs:
+        assert old in text, old
+        text = text.replace(old, new)
+    return text
+
+
+# Each derived bulletin breaks exactly one critical expectation.
+BROKEN = {
+    "every_country_resolved": lambda t: replace(t, ("Irak 161", "Atlantis 161")),
+    "no_duplicate_observation_per_edition": lambda t: replace(
+        t, ("Irak 161", "Irak 161\n\nIrak 161"), ("Andere 677", "Andere 516")
+    ),
+    "months_within_coverage": lambda t: replace(
+        t,
+        ("t.e.m. oktober", "t.e.m. september"),
+        ("Oktober 182 1 183 251", "Oktober 0 0 0 251"),
+        ("totaal 2.567 42 2.609*", "totaal 2.385 41 2.426*"),
+    ),
+    "months_add_up_to_stated_total": lambda t: replace(
+        t, ("Januari 204 9 213 252", "Januari 205 9 214 252")
+    ),
+    "fedasil_plus_dvz_equals_total": lambda t: replace(
+        t,
+        ("Januari 204 9 213 252", "Januari 205 9 213 252"),
+        ("Februari 270 7 277 305", "Februari 269 7 277 305"),
+    ),
+    "countries_add_up_to_stated_total": lambda t: replace(t, ("Irak 161", "Irak 162")),
+    "top_countries_do_not_exceed_total": lambda t: replace(
+        t, ("Andere 677\n\ntotaal 2.609", "totaal 1.900")
+    ),
+    "categories_add_up_to_stated_total": lambda t: replace(
+        t, ("Asielzoekers 488 15", "Asielzoekers 489 15")
+    ),
+    "shares_add_up_to_100": lambda t: replace(t, ("Terugkeerpartners 42", "Terugkeerpartners 52")),
+}
+BROKEN_TIDY = {
+    "no_negative_counts": "2019,,,,,-3,\n",
+    "shares_are_percentages": "2019,,,,RETURN_PARTNER,,150\n2019,,,,RETURN_DESK,,-50\n",
+    "every_category_resolved": "2019,,,NOMAD,,3,\n",
+    "every_channel_resolved": "2019,,,,PIGEON,,100\n",
+    "every_organiser_resolved": "2019,IOM,,,,3,\n",
+}
+
+
+def critical_failures(report) -> set[str]:
+    return {f.expectation for f in report.findings if not f.success and f.severity == "critical"}
+
+
+def digests(warehouse_path: Path) -> dict[str, str]:
+    files = [warehouse_path, *sorted(warehouse_path.parent.glob("marts/*"))]
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+
+
+@pytest.mark.parametrize("expectation", sorted(BROKEN))
+def test_a_bulletin_breaking_a_critical_expectation_is_rejected(
+    expectation: str, raw_dir: Path, tmp_path: Path, sample_text: str
+) -> None:
+    (raw_dir / "broken.txt").write_text(BROKEN[expectation](sample_text), encoding="utf-8")
+    report = nightly(raw_dir=str(raw_dir), warehouse=str(tmp_path / "w.duckdb"))
+    assert [r.file for r in report.rejected] == ["broken.txt"]
+    assert report.rejected[0].check == expectation
+    assert expectation in str(report.rejected[0])
+    assert str(report.rejected[0]).startswith("broken.txt, line ")
+    assert critical_failures(report) == {expectation}
+    # The good sample beside it is still published; the run says something was rejected.
+    assert report.published and report.exit_code == 1
+    assert [e.edition["file_name"] for e in report.loaded] == [SAMPLE.name]
+
+
+@pytest.mark.parametrize("expectation", sorted(BROKEN_TIDY))
+def test_a_tidy_file_breaking_a_critical_expectation_is_rejected(
+    expectation: str, raw_dir: Path, tmp_path: Path
+) -> None:
+    (raw_dir / "typed.csv").write_text(TIDY + BROKEN_TIDY[expectation], encoding="utf-8")
+    report = nightly(raw_dir=str(raw_dir), warehouse=str(tmp_path / "w.duckdb"))
+    assert [(r.file, r.check, r.line) for r in report.rejected] == [("typed.csv", expectation, 2)]
+    assert critical_failures(report) == {expectation}
+
+
+def test_rejection_names_the_line_and_the_figures(raw_dir: Path, sample_text: str) -> None:
+    (raw_dir / "broken.txt").write_text(BROKEN["countries_add_up_to_stated_total"](sample_text))
+    report = nightly(raw_dir=str(raw_dir), warehouse=str(raw_dir.parent / "w.duckdb"))
+    assert str(report.rejected[0]) == (
+        "broken.txt, line 136: fails countries_add_up_to_stated_total:"
+        " 2018-01/2018-10: stated 2609, computed 2610 (line 136)"
+    )
+
+
+def test_the_sample_publishes_with_its_known_warnings(raw_dir: Path, tmp_path: Path) -> None:
+    target = tmp_path / "w.duckdb"
+    report = nightly(raw_dir=str(raw_dir), warehouse=str(target))
+    assert report.published and report.exit_code == 0
+    con = duckdb.connect(str(target), read_only=True)
+    rows = con.sql(
+        "select suite, expectation, severity, bulletin, observed from marts.data_quality"
+        " where not success order by all"
+    ).fetchall()
+    columns = [c[0] for c in con.sql("select * from marts.data_quality").description]
+    con.close()
+    assert columns == [
+        "run_id", "checked_at", "suite", "expectation", "severity", "success", "observed",
+        "bulletin", "details",
+    ]  # fmt: skip
+    assert [row[:4] for row in rows] == [
+        ("bulletin_totals", "category_total_agrees_with_other_tables", "warning", SAMPLE.name),
+        ("bulletin_totals", "published_shares_agree_with_counts", "warning", SAMPLE.name),
+        ("marts.returns_by_category", "published_shares_agree_with_counts", "warning", None),
+    ]
+    assert rows[0][4] == (
+        "MONTHLY 2018-01/2018-10: stated 2609, computed 2713 (line 97);"
+        " COUNTRY 2018-01/2018-10: stated 2609, computed 2713 (line 97)"
+    )
+    assert "Asielzoekers 2018-01/2018-10: stated 15, computed 18 (line 91)" in rows[1][4]
+    docs = report.docs
+    assert docs and docs.exists() and docs.is_relative_to(tmp_path)
+    assert "bulletin_totals" in docs.read_text()
+    summary = report.markdown()
+    assert "## Warnings (published with the data)" in summary
+    assert "category_total_agrees_with_other_tables" in summary
+
+
+def test_a_broken_core_invariant_blocks_publishing(
+    raw_dir: Path, tmp_path: Path, sample_text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "w.duckdb"
+    assert nightly(raw_dir=str(raw_dir), warehouse=str(target)).published
+    before = digests(target)
+    build = warehouse.build
+
+    def build_with_a_dangling_key(con: duckdb.DuckDBPyConnection, editions: list) -> None:
+        build(con, editions)
+        con.execute(
+            "insert into core.fact_returns"
+            " select * replace (-1 as country_key) from core.fact_returns limit 1"
+        )
+
+    monkeypatch.setattr(warehouse, "build", build_with_a_dangling_key)
+    (raw_dir / "next.txt").write_text(sample_text.replace("2018", "2019").replace("2017", "2018"))
+    report = nightly(raw_dir=str(raw_dir), warehouse=str(target))
+    assert not report.published and report.exit_code == 1
+    assert [f.expectation for f in report.blocking] == ["every_fact_key_found_in_its_dimension"]
+    assert "country" in report.blocking[0].observed
+    assert digests(target) == before
+    assert "a critical check of the new warehouse failed" in report.markdown()
+    assert not list(tmp_path.glob(".w.duckdb.*.new"))
+
+
+def test_when_every_bulletin_is_rejected_nothing_is_published(
+    raw_dir: Path, tmp_path: Path, sample_text: str
+) -> None:
+    target = tmp_path / "w.duckdb"
+    assert nightly(raw_dir=str(raw_dir), warehouse=str(target)).published
+    before = digests(target)
+    for path in raw_dir.iterdir():
+        path.unlink()
+    (raw_dir / "broken.txt").write_text(BROKEN["countries_add_up_to_stated_total"](sample_text))
+    (raw_dir / "empty.txt").write_text("")
+    report = nightly(raw_dir=str(raw_dir), warehouse=str(target))
+    assert not report.published and report.exit_code == 1
+    assert sorted(r.file for r in report.rejected) == ["broken.txt", "empty.txt"]
+    assert digests(target) == before
+
+
+def edited_suites(tmp_path: Path, suite: str, name: str, **kwargs: object) -> Path:
+    """A copy of expectations/ with one expectation's arguments changed."""
+    folder = tmp_path / "expectations"
+    shutil.copytree(PROJECT_DIR / "expectations", folder)
+    path = folder / f"{suite}.json"
+    document = json.loads(path.read_text())
+    for expectation in document["expectations"]:
+        if expectation["meta"]["name"] == name:
+            expectation["kwargs"] |= kwargs
+    path.write_text(json.dumps(document, indent=2))
+    return folder
+
+
+def test_a_tightened_bound_on_disk_rejects_the_sample(raw_dir: Path, tmp_path: Path) -> None:
+    folder = edited_suites(tmp_path, "bulletin_observations", "no_negative_counts", min_value=50)
+    report = nightly(
+        raw_dir=str(raw_dir), warehouse=str(tmp_path / "w.duckdb"), expectations_dir=str(folder)
+    )
+    assert [(r.check, r.line) for r in report.rejected] == [("no_negative_counts", 34)]
+    assert re.search(r"Januari 2018-01 \(line 34\)", report.rejected[0].reason)
+    assert not report.published
+
+
+def test_a_relaxed_bound_on_disk_removes_a_warning(raw_dir: Path, tmp_path: Path) -> None:
+    folder = edited_suites(
+        tmp_path, "bulletin_totals", "published_shares_agree_with_counts", min_value=-5, max_value=5
+    )
+    report = nightly(
+        raw_dir=str(raw_dir), warehouse=str(tmp_path / "w.duckdb"), expectations_dir=str(folder)
+    )
+    warned = {(w.suite, w.expectation) for w in report.warnings}
+    assert ("bulletin_totals", "published_shares_agree_with_counts") not in warned
+    assert ("bulletin_totals", "category_total_agrees_with_other_tables") in warned
