@@ -1,0 +1,81 @@
+"""The Prefect flow and the command line, run for real on temporary folders."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import SAMPLE
+
+from flows.nightly import nightly
+
+
+@pytest.mark.usefixtures("prefect_api")
+def test_flow_loads_raw_tables_with_lineage_and_skips_bad_files(
+    raw_dir: Path, tmp_path: Path
+) -> None:
+    (raw_dir / "empty.txt").write_bytes(b"")
+    (raw_dir / "picture.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00")
+    shutil.copy(SAMPLE, raw_dir / "same-bytes-other-name.txt")
+    target = tmp_path / "out" / "warehouse.duckdb"
+    report = nightly(raw_dir=str(raw_dir), warehouse=str(target))
+    assert report.published and report.exit_code == 1
+    assert sorted(str(r) for r in report.rejected) == [
+        "empty.txt: the file is empty",
+        "picture.png: the file is binary, not a text bulletin",
+    ]
+    assert report.files == 4 and report.parsed_now == 3  # the copy shares the sample's sha256
+    con = duckdb.connect(str(target), read_only=True)
+    editions = con.sql("select file_name, sha256, report_year from raw.bulletins").fetchall()
+    assert len(editions) == 1 and editions[0][2] == 2018
+    lineage = con.sql(
+        "select table_code, row_label, column_label, returns_text, footnote_marks, line_number"
+        " from raw.observations where line_number = 58 order by column_label"
+    ).fetchall()
+    con.close()
+    assert lineage == [
+        ("MONTHLY", "totaal", "2018 Dienst Vreemdelingenzaken", "42", "", 58),
+        ("MONTHLY", "totaal", "2018 Fedasil", "2.567", "", 58),
+        ("MONTHLY", "totaal", "totaal 2017 (fedasil+dvz)", "3.827", "*", 58),
+        ("MONTHLY", "totaal", "totaal 2018 (fedasil+dvz)", "2.609", "*", 58),
+    ]
+    again = nightly(raw_dir=str(raw_dir), warehouse=str(target))
+    assert again.parsed_now == 0 and len(again.loaded) == 1
+
+
+def test_command_line_run_and_sql(raw_dir: Path, tmp_path: Path) -> None:
+    (raw_dir / "broken.txt").write_text(
+        SAMPLE.read_text(encoding="utf-8").replace("Maart 270 2 272 477", "Maart 270 2 272")
+    )
+    target = tmp_path / "warehouse.duckdb"
+    command = str(Path(sys.executable).parent / "voluntary-returns")
+    env = os.environ | {"PREFECT_HOME": str(tmp_path / "prefect-home")}
+    run = subprocess.run(
+        [command, "run", "--raw-dir", str(raw_dir), "--warehouse", str(target)],
+        capture_output=True, text=True, env=env, check=False, timeout=600,
+    )  # fmt: skip
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "Traceback" not in run.stdout + run.stderr
+    assert "**Published**" in run.stdout
+    assert (
+        "broken.txt, line 38: 'Maart' has 3 figures where the monthly table has 4 columns"
+        in run.stdout
+    )
+    sql = subprocess.run(
+        [command, "sql", "--warehouse", str(target),
+         "select year, returns from marts.annual_returns order by year desc limit 2"],
+        capture_output=True, text=True, env=env, check=True,
+    )  # fmt: skip
+    assert "2018" in sql.stdout and "2609" in sql.stdout and "3827" in sql.stdout
+    bad = subprocess.run(
+        [command, "sql", "--warehouse", str(target), "select nothing from nowhere"],
+        capture_output=True, text=True, env=env, check=False,
+    )  # fmt: skip
+    assert bad.returncode == 1 and "query failed" in bad.stderr
+    usage = subprocess.run([command, "launch"], capture_output=True, text=True, check=False)
+    assert usage.returncode == 2
