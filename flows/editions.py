@@ -84,13 +84,13 @@ def cache_folder(raw: RawFile, cache_dir: Path) -> Path:
 
 
 def is_cached(raw: RawFile, cache_dir: Path) -> bool:
-    """Whether this content was parsed (and staged, or rejected) by an earlier run."""
+    """Whether this content was parsed (or rejected) by an earlier run."""
     folder = cache_folder(raw, cache_dir)
     return (folder / "edition.json").exists() or (folder / "rejection.json").exists()
 
 
-def load_or_parse(raw: RawFile, cache_dir: Path) -> Edition | Rejection:
-    """The staged edition of a file, parsed once per content hash and kept in the cache."""
+def parse(raw: RawFile, cache_dir: Path) -> Edition | Rejection:
+    """The parsed edition of a file (or its rejection), parsed once per content hash."""
     folder = cache_folder(raw, cache_dir)
     if (folder / "edition.json").exists():
         edition = json.loads((folder / "edition.json").read_text())
@@ -102,7 +102,6 @@ def load_or_parse(raw: RawFile, cache_dir: Path) -> Edition | Rejection:
         return Rejection(**(rejection | {"file": raw.path.name}))
     try:
         parsed = parse_file(raw.path, raw.sha256)
-        staged = stage(parsed.edition, parsed.observations)
     except BulletinError as error:
         rejection = Rejection(raw.path.name, raw.sha256, error.reason, error.line)
         write_atomically(folder, {"rejection.json": rejection.__dict__})
@@ -116,11 +115,22 @@ def load_or_parse(raw: RawFile, cache_dir: Path) -> Edition | Rejection:
         {
             "observations.parquet": parsed.observations.with_columns(sha256=pl.lit(raw.sha256)),
             "footnotes.parquet": footnotes.with_columns(sha256=pl.lit(raw.sha256)),
-            "staged.parquet": staged,
             "edition.json": parsed.edition,
         },
     )
     return Edition(parsed.edition, folder)
+
+
+def stage_once(edition: Edition) -> bool:
+    """Stage a parsed edition into its cache folder unless done before; True if done now."""
+    target = edition.folder / "staged.parquet"
+    if target.exists():
+        return False
+    staged = stage(edition.edition, edition.frame("observations"))
+    temporary = target.with_name(f".staged-{os.getpid()}.parquet")
+    staged.write_parquet(temporary)
+    os.replace(temporary, target)
+    return True
 
 
 def write_atomically(folder: Path, files: dict[str, object]) -> None:

@@ -30,9 +30,9 @@ def discover_files(raw_dir: Path) -> list[RawFile]:
     return discover(raw_dir)
 
 
-@task(name="parse and stage bulletins", cache_policy=NO_CACHE, **IO_RETRIES)
+@task(name="parse bulletins", cache_policy=NO_CACHE, **IO_RETRIES)
 def parse_bulletins(files: list[RawFile], cache_dir: Path) -> tuple:
-    """Staged editions (from the cache where the content is known), rejections, parsed count."""
+    """Parsed editions (from the cache where the content is known), rejections, parsed count."""
     shown = max(1, len(files) // 10)
 
     def progress(done: int, total: int) -> None:
@@ -42,6 +42,12 @@ def parse_bulletins(files: list[RawFile], cache_dir: Path) -> tuple:
     return pipeline.parse_all(files, cache_dir, progress if len(files) > 20 else None)
 
 
+@task(name="stage bulletins", cache_policy=NO_CACHE, **IO_RETRIES)
+def stage_bulletins(editions: list[Edition]) -> int:
+    """Typed and coded tables of the editions not staged before; how many were staged now."""
+    return pipeline.stage_all(editions)
+
+
 @task(name="check bulletins", cache_policy=NO_CACHE)
 def check_bulletins(editions: list[Edition], settings: Settings, run_id: str) -> pipeline.Checked:
     """Editions that pass the bulletin suites, and the rejected ones."""
@@ -49,10 +55,16 @@ def check_bulletins(editions: list[Edition], settings: Settings, run_id: str) ->
     return pipeline.check_bulletins(editions, gate)
 
 
+@task(name="verify published warehouse", cache_policy=NO_CACHE, **IO_RETRIES)
+def verify_published(published: Path, fingerprint: str) -> tuple | None:
+    """Row counts, rejections and docs of the published file when built from the same inputs."""
+    return pipeline.unchanged_publication(published, fingerprint)
+
+
 @task(name="build new warehouse", cache_policy=NO_CACHE, **IO_RETRIES)
-def build_new_warehouse(editions: list[Edition], new_path: Path) -> Path:
+def build_new_warehouse(editions: list[Edition], new_path: Path, log: pipeline.RunLog) -> Path:
     """A new warehouse file beside the published one."""
-    pipeline.build_warehouse(editions, new_path)
+    pipeline.build_warehouse(editions, new_path, log)
     return new_path
 
 
@@ -106,32 +118,47 @@ def nightly(
     )
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S-") + uuid.uuid4().hex[:6]
     report = RunReport(run_id, settings.raw_dir, settings.warehouse)
-    logger = get_run_logger()
     with exclusive(settings.warehouse):
-        forget_results(settings.docs_root)
         files = discover_files(settings.raw_dir)
-        editions, rejected, report.parsed_now = parse_bulletins(files, settings.cache_dir)
         report.files = len(files)
-        checked = check_bulletins(editions, settings, run_id)
-        report.loaded, report.findings = checked.accepted, checked.findings
-        report.rejected = rejected + checked.rejected
-        if not checked.accepted:
-            report.stopped = "no bulletin passed its checks, so there is nothing to publish;"
+        fingerprint = pipeline.inputs_fingerprint(files, settings.expectations_dir)
+        published = verify_published(settings.warehouse, fingerprint)
+        if published:
+            report.unchanged = True
+            report.row_counts, report.rejected, report.docs = published
         else:
-            new_path = settings.warehouse.parent / f".{settings.warehouse.name}.{run_id}.new"
-            try:
-                build_new_warehouse(checked.accepted, new_path)
-                findings, report.docs = check_new_warehouse(
-                    new_path, checked.findings, settings, run_id
-                )
-                report.findings = checked.findings + findings
-                if report.blocking:
-                    report.stopped = "a critical check of the new warehouse failed;"
-                else:
-                    report.row_counts = publish_warehouse(new_path, settings.warehouse)
-                    report.published = True
-            finally:
-                new_path.unlink(missing_ok=True)
+            load_and_publish(files, fingerprint, settings, report)
     report_run(report)
-    logger.info("run %s finished with exit status %s", run_id, report.exit_code)
+    get_run_logger().info("run %s finished with exit status %s", run_id, report.exit_code)
     return report
+
+
+def load_and_publish(
+    files: list[RawFile], fingerprint: str, settings: Settings, report: RunReport
+) -> None:
+    """Parse, stage and check the bulletins, build and check a new file, publish it if it passes."""
+    forget_results(settings.docs_root)
+    editions, rejected, report.parsed_now = parse_bulletins(files, settings.cache_dir)
+    stage_bulletins(editions)
+    checked = check_bulletins(editions, settings, report.run_id)
+    report.loaded, report.findings = checked.accepted, checked.findings
+    report.rejected = rejected + checked.rejected
+    if not checked.accepted:
+        report.stopped = "no bulletin passed its checks, so there is nothing to publish;"
+        return
+    new_path = settings.warehouse.parent / f".{settings.warehouse.name}.{report.run_id}.new"
+    try:
+        build_new_warehouse(
+            checked.accepted, new_path, pipeline.RunLog(report.run_id, fingerprint, report.rejected)
+        )
+        findings, report.docs = check_new_warehouse(
+            new_path, checked.findings, settings, report.run_id
+        )
+        report.findings = checked.findings + findings
+        if report.blocking:
+            report.stopped = "a critical check of the new warehouse failed;"
+        else:
+            report.row_counts = publish_warehouse(new_path, settings.warehouse)
+            report.published = True
+    finally:
+        new_path.unlink(missing_ok=True)

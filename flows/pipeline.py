@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -11,10 +12,27 @@ import duckdb
 import polars as pl
 
 from flows import warehouse
-from flows.editions import Edition, RawFile, Rejection, is_cached, load_or_parse
+from flows.editions import (
+    Edition,
+    RawFile,
+    Rejection,
+    cache_version,
+    is_cached,
+    parse,
+    stage_once,
+)
 from flows.quality import Finding, QualityGate
 
-MART_EXPORTS = (*warehouse.MART_TABLES, "data_quality")
+MART_EXPORTS = (*warehouse.MART_TABLES, "data_quality", "rejected_bulletins", "publication")
+
+
+@dataclass
+class RunLog:
+    """What a build records about its run: its id, its inputs and what was kept out."""
+
+    run_id: str
+    fingerprint: str
+    rejected: list[Rejection]
 
 
 @dataclass
@@ -34,9 +52,8 @@ def parse_all(
     rejections = []
     parsed_now = 0
     for number, raw in enumerate(files, start=1):
-        cached = is_cached(raw, cache_dir)
-        outcome = load_or_parse(raw, cache_dir)
-        parsed_now += not cached
+        parsed_now += not is_cached(raw, cache_dir)
+        outcome = parse(raw, cache_dir)
         if isinstance(outcome, Rejection):
             rejections.append(outcome)
         elif outcome.sha256 not in editions:  # the same bytes under two names load once
@@ -44,6 +61,58 @@ def parse_all(
         if progress:
             progress(number, len(files))
     return list(editions.values()), rejections, parsed_now
+
+
+def stage_all(editions: list[Edition]) -> int:
+    """Stage every edition not staged before; how many were staged now."""
+    return sum(stage_once(edition) for edition in editions)
+
+
+def inputs_fingerprint(files: list[RawFile], expectations_dir: Path) -> str:
+    """A digest of everything a build reads: files, code, SQL, suites and reference data."""
+    digest = hashlib.sha256(cache_version().encode())
+    for raw in files:
+        digest.update(f"{raw.path.name}\0{raw.sha256}\0".encode())
+    package = Path(__file__).resolve().parent
+    sources = [*package.glob("*.py"), *warehouse.SQL_DIR.rglob("*.sql")]
+    for path in [*sorted(sources), *sorted(expectations_dir.glob("*.json"))]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def unchanged_publication(published: Path, fingerprint: str) -> tuple | None:
+    """Row counts, rejections and Data Docs of the published file if built from these inputs."""
+    if not published.exists():
+        return None
+    try:
+        con = duckdb.connect(str(published), read_only=True)
+    except duckdb.Error:
+        return None  # not a warehouse this project can read: rebuild it
+    try:
+        if con.sql("select inputs_fingerprint from marts.publication").fetchall() != [
+            (fingerprint,)
+        ]:
+            return None
+        counts = row_counts(con)
+        rejected = [
+            Rejection(**r)
+            for r in con.sql("select * from marts.rejected_bulletins").pl().to_dicts()
+        ]
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+    docs = published.parent / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    return counts, rejected, docs if docs.exists() else None
+
+
+def row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Rows of the fact and of every exported mart."""
+    tables = [("core", "fact_returns"), *(("marts", t) for t in MART_EXPORTS)]
+    return {
+        f"{schema}.{table}": con.sql(f"select count(*) from {schema}.{table}").fetchall()[0][0]
+        for schema, table in tables
+    }
 
 
 def staged_batch(editions: list[Edition]) -> pl.DataFrame:
@@ -80,11 +149,14 @@ def check_bulletins(editions: list[Edition], gate: QualityGate) -> Checked:
     return Checked(accepted, list(rejected_files.values()), findings)
 
 
-def build_warehouse(editions: list[Edition], new_path: Path) -> None:
+def build_warehouse(editions: list[Edition], new_path: Path, log: RunLog) -> None:
     """Build dimensions, fact and marts of the accepted editions into a new file."""
     con = warehouse.open_new(new_path)
     try:
         warehouse.build(con, editions)
+        warehouse.write_run_log(
+            con, log.run_id, log.fingerprint, [r.__dict__ for r in log.rejected], len(editions)
+        )
     finally:
         warehouse.close(con)
 
@@ -106,17 +178,13 @@ def publish(new_path: Path, published: Path) -> dict[str, int]:
     marts_dir = published.parent / "marts"
     marts_dir.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(new_path), read_only=True)
-    counts = {}
     staged_exports = []
     try:
         for table in MART_EXPORTS:
             target = marts_dir / f".{table}.parquet.new"
             con.execute(f"copy (select * from marts.{table}) to '{target}' (format parquet)")
             staged_exports.append((target, marts_dir / f"{table}.parquet"))
-        for schema, table in (("core", "fact_returns"), *(("marts", t) for t in MART_EXPORTS)):
-            counts[f"{schema}.{table}"] = con.execute(
-                f"select count(*) from {schema}.{table}"
-            ).fetchone()[0]
+        counts = row_counts(con)
     finally:
         con.close()
     # A reader holding the old file keeps reading it; new connections see the new one.

@@ -101,6 +101,36 @@ def build(con: duckdb.DuckDBPyConnection, editions: list[Edition]) -> None:
             con.execute(f"create table {schema}.{table} as {query}")
 
 
+def write_run_log(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    fingerprint: str,
+    rejected: list[dict],
+    editions: int,
+) -> None:
+    """Record the run that built this file: its inputs' digest and the bulletins it kept out."""
+    rejections = pl.DataFrame(
+        rejected,
+        schema={
+            "file": pl.String,
+            "sha256": pl.String,
+            "reason": pl.String,
+            "line": pl.Int64,
+            "check": pl.String,
+        },
+    )
+    con.register("rejections_frame", arrow(rejections))
+    con.execute(
+        "create table marts.rejected_bulletins as"
+        ' select file, sha256, line, reason, "check" from rejections_frame order by file'
+    )
+    con.execute(
+        "create table marts.publication as select ? as run_id, now() as built_at,"
+        " ? as inputs_fingerprint, ? as editions, ? as rejected_files",
+        [run_id, fingerprint, editions, len(rejected)],
+    )
+
+
 def write_quality(con: duckdb.DuckDBPyConnection, results: pl.DataFrame) -> None:
     """Store the run's expectation results as marts.data_quality."""
     con.register("quality_results", arrow(results))

@@ -45,7 +45,8 @@ def test_flow_loads_raw_tables_with_lineage_and_skips_bad_files(
         ("MONTHLY", "totaal", "totaal 2018 (fedasil+dvz)", "2.609", "*", 58),
     ]
     again = nightly(raw_dir=str(raw_dir), warehouse=str(target))
-    assert again.parsed_now == 0 and len(again.loaded) == 1
+    assert again.unchanged and again.parsed_now == 0 and again.exit_code == 1
+    assert sorted(r.file for r in again.rejected) == ["empty.txt", "picture.png"]
 
 
 def test_command_line_run_and_sql(raw_dir: Path, tmp_path: Path) -> None:
