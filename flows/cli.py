@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 
+from flows import local_server
 from flows.settings import PROJECT_DIR, Settings
 
 
@@ -28,6 +30,42 @@ def run(args: argparse.Namespace) -> int:
     )
     print(report.markdown())
     return report.exit_code
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Stay up and run nightly; start a local Prefect server unless PREFECT_API_URL names one."""
+    prefect_environment()
+    settings = Settings.load(
+        raw_dir=args.raw_dir, warehouse=args.warehouse, schedule=args.cron, timezone=args.timezone
+    )
+    server = None
+    if not os.environ.get("PREFECT_API_URL"):
+        server, url = local_server.start(args.port)
+        os.environ["PREFECT_API_URL"] = f"{url}/api"
+        print(f"Prefect UI: {url} (state in {os.environ['PREFECT_HOME']})", flush=True)
+    # SIGTERM (a service manager stopping us) ends the process like Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
+    try:
+        from prefect.schedules import Cron
+
+        from flows.nightly import nightly
+
+        print(f"Serving the nightly run: '{settings.schedule}' ({settings.timezone})", flush=True)
+        nightly.serve(
+            name="nightly",
+            schedules=[Cron(settings.schedule, timezone=settings.timezone)],
+            parameters={"raw_dir": str(settings.raw_dir), "warehouse": str(settings.warehouse)},
+            limit=1,
+            global_limit=1,
+            print_starting_message=False,
+        )
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if server:
+            local_server.stop(server)
+    print("Stopped.", flush=True)
+    return 0
 
 
 def sql(args: argparse.Namespace) -> int:
@@ -63,6 +101,15 @@ def main(argv: list[str] | None = None) -> int:
     run_parser.add_argument("--warehouse", help="published file (default data/warehouse.duckdb)")
     run_parser.add_argument("--expectations", help="folder of suites (default expectations/)")
     run_parser.set_defaults(handler=run)
+    serve_parser = commands.add_parser("serve", help="stay up and run nightly on a schedule")
+    serve_parser.add_argument("--raw-dir", help="folder of bulletins (default data/raw)")
+    serve_parser.add_argument("--warehouse", help="published file (default data/warehouse.duckdb)")
+    serve_parser.add_argument("--cron", help="schedule (default '0 2 * * *')")
+    serve_parser.add_argument("--timezone", help="of the schedule (default Europe/Brussels)")
+    serve_parser.add_argument(
+        "--port", type=int, default=0, help="local server port (default: free)"
+    )
+    serve_parser.set_defaults(handler=serve)
     sql_parser = commands.add_parser("sql", help="query the published warehouse, read-only")
     sql_parser.add_argument("query", help='a SQL query, e.g. "select * from marts.annual_returns"')
     sql_parser.add_argument("--warehouse", help="published file (default data/warehouse.duckdb)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -11,6 +12,8 @@ from pathlib import Path
 import duckdb
 import pytest
 from conftest import SAMPLE
+from derive import shift_years
+from prefect.artifacts import Artifact
 
 from flows.nightly import nightly
 
@@ -80,3 +83,42 @@ def test_command_line_run_and_sql(raw_dir: Path, tmp_path: Path) -> None:
     assert bad.returncode == 1 and "query failed" in bad.stderr
     usage = subprocess.run([command, "launch"], capture_output=True, text=True, check=False)
     assert usage.returncode == 2
+
+
+@pytest.mark.usefixtures("prefect_api")
+def test_only_changed_files_are_parsed_and_the_report_says_so(
+    raw_dir: Path, tmp_path: Path, sample_text: str
+) -> None:
+    target = tmp_path / "warehouse.duckdb"
+    (raw_dir / "next.txt").write_text(shift_years(sample_text, 1))
+    first = nightly(raw_dir=str(raw_dir), warehouse=str(target))
+    assert first.published and "- parsed now: 2; unchanged: 0" in summary()
+    second = nightly(raw_dir=str(raw_dir), warehouse=str(target))
+    assert second.unchanged and not second.published and second.exit_code == 0
+    assert "**Nothing changed**" in summary() and "- parsed now: 0; unchanged: 2" in summary()
+    (raw_dir / "next.txt").write_text(shift_years(sample_text, 2))
+    third = nightly(raw_dir=str(raw_dir), warehouse=str(target))
+    assert third.published and "- parsed now: 1; unchanged: 1" in summary()
+    assert "next.txt: bulletin, report year 2020, 2020-01 to 2020-10" in summary()
+
+
+def summary() -> str:
+    """The markdown of the latest run-summary artifact."""
+    return Artifact.get("run-summary").data
+
+
+@pytest.mark.usefixtures("prefect_api")
+def test_artifacts_carry_the_figures_of_the_run(raw_dir: Path, tmp_path: Path) -> None:
+    report = nightly(raw_dir=str(raw_dir), warehouse=str(tmp_path / "warehouse.duckdb"))
+    markdown = summary()
+    assert report.run_id in markdown
+    assert "- core.fact_returns: 77" in markdown and "- marts.monthly_returns: 22" in markdown
+    assert "- warnings: 3" in markdown
+    table = Artifact.get("quality-results").data
+    rows = json.loads(table) if isinstance(table, str) else table
+    failed = sorted((row["suite"], row["expectation"]) for row in rows if not row["success"])
+    assert failed == [
+        ("bulletin_totals", "category_total_agrees_with_other_tables"),
+        ("bulletin_totals", "published_shares_agree_with_counts"),
+        ("marts.returns_by_category", "published_shares_agree_with_counts"),
+    ]
