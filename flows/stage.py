@@ -51,13 +51,14 @@ def periods(period: pl.Expr) -> list[pl.Expr]:
     end = pl.when(last.str.len_chars() == 4).then(last + "-12").otherwise(last)
     start_date = (start + "-01").str.to_date("%Y-%m-%d")
     end_date = (end + "-01").str.to_date("%Y-%m-%d").dt.month_end()
-    # A range over a whole calendar year is that year; a range of one month is that month.
+    # A range over a whole calendar year is that year (a range of one month stays a range:
+    # a bulletin's total "through January" is not its January row).
     is_year = (
         (start.str.slice(5) == "01")
         & (end.str.slice(5) == "12")
         & (start.str.slice(0, 4) == end.str.slice(0, 4))
     )
-    is_month = start == end
+    is_month = ~period.str.contains("/") & (first.str.len_chars() == 7)
     grain = pl.when(is_year).then(pl.lit("year")).when(is_month).then(pl.lit("month"))
     grain = grain.otherwise(pl.lit("range"))
     code = (
