@@ -15,57 +15,65 @@ WHOLE = r"^-?\d+$"
 DECIMAL = r"^-?\d+(\.\d+)?$"
 
 
+RULES = {
+    "period '{period}' is not YYYY, YYYY-MM or YYYY-MM/YYYY-MM": ~pl.col("period").str.contains(
+        PERIOD
+    ),
+    "the row has neither returns nor share_pct": (pl.col("returns") == "")
+    & (pl.col("share_pct") == ""),
+    "returns '{returns}' is not a whole number": (pl.col("returns") != "")
+    & ~pl.col("returns").str.contains(WHOLE),
+    "share_pct '{share_pct}' is not a number": (pl.col("share_pct") != "")
+    & ~pl.col("share_pct").str.contains(DECIMAL),
+}
+
+
 def parse(path: Path) -> ParsedFile:
-    """Read a tidy CSV into raw observations; the file's periods give its coverage."""
+    """Read a tidy CSV lazily into raw observations; the file's periods give its coverage.
+
+    Nothing is held whole in memory: the checks are one streaming pass, and the observations
+    stay a lazy frame until they are written to the store.
+    """
     file = path.name
+    lazy = pl.scan_csv(path, infer_schema=False, encoding="utf8")
     try:
-        frame = pl.read_csv(path, infer_schema=False, encoding="utf8")
+        names = lazy.collect_schema().names()
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as error:
-        raise BulletinError(
-            file, f"not a readable CSV file ({str(error).splitlines()[0]})"
-        ) from None
-    frame = frame.rename({name: name.strip().lower() for name in frame.columns})
-    missing = [name for name in COLUMNS if name not in frame.columns]
+        raise BulletinError(file, f"not a readable CSV file ({first_line(error)})") from None
+    lazy = lazy.rename({name: name.strip().lower() for name in names})
+    missing = [name for name in COLUMNS if name not in lazy.collect_schema().names()]
     if missing:
         raise BulletinError(file, f"the header lacks the columns {', '.join(missing)}", 1)
-    if frame.is_empty():
-        raise BulletinError(file, "the file has a header but no rows", 1)
-    if "footnote" not in frame.columns:
-        frame = frame.with_columns(footnote=pl.lit(""))
-    frame = frame.with_columns(
+    if "footnote" not in lazy.collect_schema().names():
+        lazy = lazy.with_columns(footnote=pl.lit(""))
+    lazy = lazy.with_columns(
         pl.col([*COLUMNS, "footnote"]).fill_null("").str.strip_chars()
     ).with_row_index("line_number", offset=2)
-    refuse_first(
-        frame,
-        ~pl.col("period").str.contains(PERIOD),
-        file,
-        "period '{period}' is not YYYY, YYYY-MM or YYYY-MM/YYYY-MM",
-    )
-    refuse_first(
-        frame,
-        (pl.col("returns") == "") & (pl.col("share_pct") == ""),
-        file,
-        "the row has neither returns nor share_pct",
-    )
-    refuse_first(
-        frame,
-        (pl.col("returns") != "") & ~pl.col("returns").str.contains(WHOLE),
-        file,
-        "returns '{returns}' is not a whole number",
-    )
-    refuse_first(
-        frame,
-        (pl.col("share_pct") != "") & ~pl.col("share_pct").str.contains(DECIMAL),
-        file,
-        "share_pct '{share_pct}' is not a number",
-    )
+    try:
+        summary = (
+            lazy.select(
+                rows=pl.len(),
+                start=pl.col("period").str.slice(0, 7).min(),
+                end=pl.col("period").str.split("/").list.last().max(),
+                **{
+                    f"rule{i}": pl.col("line_number").filter(bad).min()
+                    for i, bad in enumerate(RULES.values())
+                },
+            )
+            .collect(engine="streaming")
+            .row(0, named=True)
+        )
+    except pl.exceptions.ComputeError as error:
+        raise BulletinError(file, f"not a readable UTF-8 CSV file ({first_line(error)})") from None
+    if summary["rows"] == 0:
+        raise BulletinError(file, "the file has a header but no rows", 1)
+    for i, reason in enumerate(RULES):
+        if (line := summary[f"rule{i}"]) is not None:
+            row = lazy.filter(pl.col("line_number") == line).collect().row(0, named=True)
+            raise BulletinError(file, reason.format(**row), line)
 
-    bounds = frame.select(
-        start=pl.col("period").str.slice(0, 7).min(),
-        end=pl.col("period").str.split("/").list.last().max(),
-    ).row(0, named=True)
-    start = bounds["start"] if len(bounds["start"]) == 7 else f"{bounds['start'][:4]}-01"
-    end = bounds["end"] if len(bounds["end"]) == 7 else f"{bounds['end'][:4]}-12"
+    start = summary["start"] if len(summary["start"]) == 7 else f"{summary['start'][:4]}-01"
+    end = summary["end"] if len(summary["end"]) == 7 else f"{summary['end'][:4]}-12"
     edition = {
         "format": "tidy",
         "language": "und",
@@ -74,10 +82,8 @@ def parse(path: Path) -> ParsedFile:
         "coverage_end": end,
         "encoding": "utf-8",
     }
-    broken_down = [
-        pl.col(name).is_in(["", "_T"]).not_() for name in ("country", "category", "channel")
-    ]
-    observations = frame.select(
+    broken_down = [~pl.col(name).is_in(["", "_T"]) for name in ("country", "category", "channel")]
+    observations = lazy.select(
         table_code=pl.when(broken_down[0])
         .then(pl.lit("COUNTRY"))
         .when(broken_down[1])
@@ -100,9 +106,6 @@ def parse(path: Path) -> ParsedFile:
     return ParsedFile(edition=edition, observations=observations)
 
 
-def refuse_first(frame: pl.DataFrame, bad: pl.Expr, file: str, reason: str) -> None:
-    """Raise on the first row matching `bad`, naming its line and values."""
-    first = frame.filter(bad).head(1)
-    if not first.is_empty():
-        row = first.row(0, named=True)
-        raise BulletinError(file, reason.format(**row), row["line_number"])
+def first_line(error: Exception) -> str:
+    """The first line of a library's error message."""
+    return str(error).splitlines()[0]

@@ -1,26 +1,59 @@
-"""Discovering raw files and keeping each edition's parsed and staged tables by sha256."""
+"""Discovering raw files, and the store of parsed and staged editions, keyed by sha256.
+
+The store is one DuckDB file in the cache folder. Editions are written to it in batches, so
+ten thousand small bulletins cost a few inserts, and a tidy file of millions of rows streams in
+without passing through Python.
+"""
 
 from __future__ import annotations
 
 import hashlib
-import json
-import os
-import shutil
-import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
+import duckdb
 import polars as pl
 
 from flows import reference
 from flows.errors import BulletinError
-from flows.raw_file import parse_file, sha256_of
-from flows.stage import stage
+from flows.raw_file import ParsedFile, parse_file, sha256_of
+from flows.stage import STAGED_SCHEMA, stage
 
 # Bumped when the parser or staging changes what they produce from the same bytes.
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
+EDITION_COLUMNS = {
+    "sha256": pl.String,
+    "format": pl.String,
+    "encoding": pl.String,
+    "language": pl.String,
+    "report_year": pl.Int32,
+    "coverage_start": pl.String,
+    "coverage_end": pl.String,
+    "parsed_at": pl.String,
+}
+STORE_TABLES = """
+create table if not exists editions (
+    sha256 varchar, format varchar, encoding varchar, language varchar, report_year integer,
+    coverage_start varchar, coverage_end varchar, parsed_at varchar
+);
+create table if not exists rejections (sha256 varchar, reason varchar, line integer);
+create table if not exists observations (
+    sha256 varchar, table_code varchar, row_label varchar, column_label varchar,
+    period varchar, organiser_label varchar, country_label varchar, category_label varchar,
+    channel_label varchar, returns_text varchar, share_pct_text varchar,
+    footnote_marks varchar, line_number integer
+);
+create table if not exists footnotes (sha256 varchar, mark varchar, text varchar, line integer);
+create table if not exists staged_editions (sha256 varchar);
+"""
+# Editions parsed in one go before they are written to the store.
+FLUSH_EVERY = 1000
+# Rows staged at a time: memory stays bounded however large a tidy file is.
+STAGE_BATCH_ROWS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -33,19 +66,19 @@ class RawFile:
 
 @dataclass
 class Edition:
-    """A parsed and staged edition, read back from the cache."""
+    """A parsed edition: its identity (file, sha256, format, report year, coverage)."""
 
     edition: dict
-    folder: Path
 
     @property
     def sha256(self) -> str:
         """The sha256 of the edition's file."""
         return self.edition["sha256"]
 
-    def frame(self, name: str) -> pl.DataFrame:
-        """One of the cached tables: observations (raw), footnotes or staged."""
-        return pl.read_parquet(self.folder / f"{name}.parquet")
+    @property
+    def file_name(self) -> str:
+        """The file's name in the raw folder."""
+        return self.edition["file_name"]
 
 
 @dataclass
@@ -72,77 +105,158 @@ def discover(raw_dir: Path) -> list[RawFile]:
 
 @cache
 def cache_version() -> str:
-    """A digest of the parser version and the reference files that staging reads."""
+    """A digest of the parser version and the reference files that parsing and staging read."""
     parts = [PARSER_VERSION.encode()]
     parts += [p.read_bytes() for p in sorted(reference.REFERENCE_DIR.glob("*.csv"))]
     return hashlib.sha256(b"\0".join(parts)).hexdigest()[:12]
 
 
-def cache_folder(raw: RawFile, cache_dir: Path) -> Path:
-    """Where the parsed and staged tables of a file's content are kept."""
-    return cache_dir / cache_version() / raw.sha256
+def store_path(cache_dir: Path) -> Path:
+    """The store of this parser version: another version starts a store of its own."""
+    return cache_dir / f"editions-{cache_version()}.duckdb"
 
 
-def is_cached(raw: RawFile, cache_dir: Path) -> bool:
-    """Whether this content was parsed (or rejected) by an earlier run."""
-    folder = cache_folder(raw, cache_dir)
-    return (folder / "edition.json").exists() or (folder / "rejection.json").exists()
-
-
-def parse(raw: RawFile, cache_dir: Path) -> Edition | Rejection:
-    """The parsed edition of a file (or its rejection), parsed once per content hash."""
-    folder = cache_folder(raw, cache_dir)
-    if (folder / "edition.json").exists():
-        edition = json.loads((folder / "edition.json").read_text())
-        # The same content under a new name is the same edition, now known by the new name.
-        edition["file_name"] = raw.path.name
-        return Edition(edition, folder)
-    if (folder / "rejection.json").exists():
-        rejection = json.loads((folder / "rejection.json").read_text())
-        return Rejection(**(rejection | {"file": raw.path.name}))
+@contextmanager
+def open_store(cache_dir: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write connection to the store, its tables created on first use."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(store_path(cache_dir)))
     try:
-        parsed = parse_file(raw.path, raw.sha256)
-    except BulletinError as error:
-        rejection = Rejection(raw.path.name, raw.sha256, error.reason, error.line)
-        write_atomically(folder, {"rejection.json": rejection.__dict__})
-        return rejection
-    parsed.edition["parsed_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-    footnotes = pl.DataFrame(
-        parsed.footnotes, schema={"mark": pl.String, "text": pl.String, "line": pl.Int32}
+        con.execute(STORE_TABLES)
+        yield con
+    finally:
+        con.close()
+
+
+def parse_new(
+    files: list[RawFile], cache_dir: Path, progress: Callable[[int, int], None] | None = None
+) -> tuple[list[Edition], list[Rejection], int]:
+    """Editions and rejections of the files; only content not seen before is parsed now."""
+    with open_store(cache_dir) as con:
+        known = {row["sha256"]: row for row in con.sql("select * from editions").pl().to_dicts()}
+        refused = {
+            row["sha256"]: row for row in con.sql("select * from rejections").pl().to_dicts()
+        }
+        editions: dict[str, Edition] = {}
+        rejections: list[Rejection] = []
+        pending: list[tuple[RawFile, ParsedFile | BulletinError]] = []
+        parsed_now = 0
+        for number, raw in enumerate(files, start=1):
+            if raw.sha256 in known or raw.sha256 in editions:
+                # The same content under a new name is the same edition, known by the new name.
+                if raw.sha256 not in editions:
+                    editions[raw.sha256] = Edition(known[raw.sha256] | {"file_name": raw.path.name})
+            elif raw.sha256 in refused:
+                row = refused[raw.sha256]
+                rejections.append(Rejection(raw.path.name, raw.sha256, row["reason"], row["line"]))
+            else:
+                parsed_now += 1
+                try:
+                    parsed = parse_file(raw.path, raw.sha256)
+                    parsed.edition["parsed_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+                    editions[raw.sha256] = Edition(parsed.edition | {"file_name": raw.path.name})
+                    pending.append((raw, parsed))
+                except BulletinError as error:
+                    rejection = Rejection(raw.path.name, raw.sha256, error.reason, error.line)
+                    rejections.append(rejection)
+                    pending.append((raw, error))
+                if len(pending) >= FLUSH_EVERY:
+                    write(con, pending, cache_dir)
+                    pending = []
+            if progress:
+                progress(number, len(files))
+        write(con, pending, cache_dir)
+    return list(editions.values()), rejections, parsed_now
+
+
+def write(
+    con: duckdb.DuckDBPyConnection, parsed: list[tuple[RawFile, object]], cache_dir: Path
+) -> None:
+    """Write parsed editions and rejections to the store in one transaction."""
+    if not parsed:
+        return
+    done = [(raw, p) for raw, p in parsed if isinstance(p, ParsedFile)]
+    failed = [(raw, e) for raw, e in parsed if isinstance(e, BulletinError)]
+    con.execute("begin")
+    editions = pl.DataFrame([p.edition for _, p in done], schema=EDITION_COLUMNS, orient="row")
+    con.register("new_editions", editions)
+    con.execute("insert into editions by name select * from new_editions")
+    rejections = pl.DataFrame(
+        [(raw.sha256, e.reason, e.line) for raw, e in failed],
+        schema={"sha256": pl.String, "reason": pl.String, "line": pl.Int32},
+        orient="row",
     )
-    write_atomically(
-        folder,
-        {
-            "observations.parquet": parsed.observations.with_columns(sha256=pl.lit(raw.sha256)),
-            "footnotes.parquet": footnotes.with_columns(sha256=pl.lit(raw.sha256)),
-            "edition.json": parsed.edition,
-        },
-    )
-    return Edition(parsed.edition, folder)
+    con.register("new_rejections", rejections)
+    con.execute("insert into rejections by name select * from new_rejections")
+    small = [
+        p.observations.with_columns(sha256=pl.lit(raw.sha256))
+        for raw, p in done
+        if isinstance(p.observations, pl.DataFrame)
+    ]
+    if small:
+        con.register("new_observations", pl.concat(small))
+        con.execute("insert into observations by name select * from new_observations")
+    for raw, p in done:
+        if isinstance(p.observations, pl.LazyFrame):
+            # A large tidy file streams through a Parquet file, never whole in memory.
+            temporary = cache_dir / f".tidy-{raw.sha256}.parquet"
+            p.observations.with_columns(sha256=pl.lit(raw.sha256)).sink_parquet(temporary)
+            con.execute(
+                f"insert into observations by name select * from read_parquet('{temporary}')"
+            )
+            temporary.unlink()
+    footnotes = [{"sha256": raw.sha256, **footnote} for raw, p in done for footnote in p.footnotes]
+    if footnotes:
+        con.register("new_footnotes", pl.DataFrame(footnotes))
+        con.execute("insert into footnotes by name select * from new_footnotes")
+    con.execute("commit")
 
 
-def stage_once(edition: Edition) -> bool:
-    """Stage a parsed edition into its cache folder unless done before; True if done now."""
-    target = edition.folder / "staged.parquet"
-    if target.exists():
-        return False
-    staged = stage(edition.edition, edition.frame("observations"))
-    temporary = target.with_name(f".staged-{os.getpid()}.parquet")
-    staged.write_parquet(temporary)
-    os.replace(temporary, target)
-    return True
+def stage_new(editions: list[Edition], cache_dir: Path) -> int:
+    """Stage the editions not staged before, in batches of rows; how many were staged now."""
+    with open_store(cache_dir) as con:
+        columns = ", ".join(f"{name} {duckdb_type(t)}" for name, t in STAGED_SCHEMA.items())
+        con.execute(f"create table if not exists staged ({columns})")
+        wanted = pl.DataFrame(
+            {"sha256": [e.sha256 for e in editions]}, schema={"sha256": pl.String}
+        )
+        con.register("wanted", wanted)
+        shas = [
+            row[0]
+            for row in con.sql(
+                "select sha256 from wanted anti join staged_editions using (sha256)"
+            ).fetchall()
+        ]
+        if not shas:
+            return 0
+        pending = pl.DataFrame({"sha256": shas})
+        con.register("pending", pending)
+        reader = con.sql(
+            "select observations.*, editions.format, editions.report_year, editions.coverage_end"
+            " from observations"
+            " join editions using (sha256) semi join pending using (sha256)"
+        ).to_arrow_reader(STAGE_BATCH_ROWS)
+        # Rows are read on one connection and written on another (a cursor of the same file).
+        writer = con.cursor()
+        writer.register("pending", pending)
+        writer.execute("begin")
+        for batch in reader:
+            writer.register("staged_batch", stage(pl.from_arrow(batch)))
+            writer.execute("insert into staged by name select * from staged_batch")
+            writer.unregister("staged_batch")
+        writer.execute("insert into staged_editions select sha256 from pending")
+        writer.execute("commit")
+        writer.close()
+    return len(shas)
 
 
-def write_atomically(folder: Path, files: dict[str, object]) -> None:
-    """Write a cache entry in a temporary folder, then rename it into place."""
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    temporary = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".tmp-"))
-    for name, content in files.items():
-        if isinstance(content, pl.DataFrame):
-            content.write_parquet(temporary / name)
-        else:
-            (temporary / name).write_text(json.dumps(content, indent=1))
-    try:
-        os.replace(temporary, folder)
-    except OSError:  # another run wrote the same entry first: its content is the same
-        shutil.rmtree(temporary, ignore_errors=True)
+def duckdb_type(dtype: pl.DataType) -> str:
+    """The DuckDB column type of a polars type of the staged schema."""
+    return {
+        pl.String: "varchar",
+        pl.Date: "date",
+        pl.Int64: "bigint",
+        pl.Int32: "integer",
+        pl.Float64: "double",
+        pl.Boolean: "boolean",
+    }[dtype]

@@ -43,16 +43,16 @@ def parse_bulletins(files: list[RawFile], cache_dir: Path) -> tuple:
 
 
 @task(name="stage bulletins", cache_policy=NO_CACHE, **IO_RETRIES)
-def stage_bulletins(editions: list[Edition]) -> int:
+def stage_bulletins(editions: list[Edition], cache_dir: Path) -> int:
     """Typed and coded tables of the editions not staged before; how many were staged now."""
-    return pipeline.stage_all(editions)
+    return pipeline.stage_all(editions, cache_dir)
 
 
 @task(name="check bulletins", cache_policy=NO_CACHE)
 def check_bulletins(editions: list[Edition], settings: Settings, run_id: str) -> pipeline.Checked:
     """Editions that pass the bulletin suites, and the rejected ones."""
     gate = QualityGate(settings.expectations_dir, settings.docs_root, run_id)
-    return pipeline.check_bulletins(editions, gate)
+    return pipeline.check_bulletins(editions, gate, settings.cache_dir)
 
 
 @task(name="verify published warehouse", cache_policy=NO_CACHE, **IO_RETRIES)
@@ -62,9 +62,11 @@ def verify_published(published: Path, fingerprint: str) -> tuple | None:
 
 
 @task(name="build new warehouse", cache_policy=NO_CACHE, **IO_RETRIES)
-def build_new_warehouse(editions: list[Edition], new_path: Path, log: pipeline.RunLog) -> Path:
+def build_new_warehouse(
+    editions: list[Edition], new_path: Path, log: pipeline.RunLog, cache_dir: Path
+) -> Path:
     """A new warehouse file beside the published one."""
-    pipeline.build_warehouse(editions, new_path, log)
+    pipeline.build_warehouse(editions, new_path, log, cache_dir)
     return new_path
 
 
@@ -139,7 +141,7 @@ def load_and_publish(
     """Parse, stage and check the bulletins, build and check a new file, publish it if it passes."""
     forget_results(settings.docs_root)
     editions, rejected, report.parsed_now = parse_bulletins(files, settings.cache_dir)
-    stage_bulletins(editions)
+    stage_bulletins(editions, settings.cache_dir)
     checked = check_bulletins(editions, settings, report.run_id)
     report.loaded, report.findings = checked.accepted, checked.findings
     report.rejected = rejected + checked.rejected
@@ -148,9 +150,8 @@ def load_and_publish(
         return
     new_path = settings.warehouse.parent / f".{settings.warehouse.name}.{report.run_id}.new"
     try:
-        build_new_warehouse(
-            checked.accepted, new_path, pipeline.RunLog(report.run_id, fingerprint, report.rejected)
-        )
+        log = pipeline.RunLog(report.run_id, fingerprint, report.rejected)
+        build_new_warehouse(checked.accepted, new_path, log, settings.cache_dir)
         findings, report.docs = check_new_warehouse(
             new_path, checked.findings, settings, report.run_id
         )

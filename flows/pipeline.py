@@ -17,9 +17,9 @@ from flows.editions import (
     RawFile,
     Rejection,
     cache_version,
-    is_cached,
-    parse,
-    stage_once,
+    parse_new,
+    stage_new,
+    store_path,
 )
 from flows.quality import Finding, QualityGate
 
@@ -47,25 +47,13 @@ class Checked:
 def parse_all(
     files: list[RawFile], cache_dir: Path, progress: Callable[[int, int], None] | None = None
 ) -> tuple[list[Edition], list[Rejection], int]:
-    """Parsed editions, rejected files and how many were parsed now (not read from the cache)."""
-    editions: dict[str, Edition] = {}
-    rejections = []
-    parsed_now = 0
-    for number, raw in enumerate(files, start=1):
-        parsed_now += not is_cached(raw, cache_dir)
-        outcome = parse(raw, cache_dir)
-        if isinstance(outcome, Rejection):
-            rejections.append(outcome)
-        elif outcome.sha256 not in editions:  # the same bytes under two names load once
-            editions[outcome.sha256] = outcome
-        if progress:
-            progress(number, len(files))
-    return list(editions.values()), rejections, parsed_now
+    """Parsed editions, rejected files and how many were parsed now (not read from the store)."""
+    return parse_new(files, cache_dir, progress)
 
 
-def stage_all(editions: list[Edition]) -> int:
+def stage_all(editions: list[Edition], cache_dir: Path) -> int:
     """Stage every edition not staged before; how many were staged now."""
-    return sum(stage_once(edition) for edition in editions)
+    return stage_new(editions, cache_dir)
 
 
 def inputs_fingerprint(files: list[RawFile], expectations_dir: Path) -> str:
@@ -115,45 +103,61 @@ def row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     }
 
 
-def staged_batch(editions: list[Edition]) -> pl.DataFrame:
-    """The staged observations of many editions in one frame, with file, line and subject."""
-    frames = [e.frame("staged").with_columns(file=pl.lit(e.edition["file_name"])) for e in editions]
-    return pl.concat(frames, how="vertical_relaxed").with_columns(
-        line=pl.col("line_number"),
-        subject=pl.concat_str("row_label", pl.lit(" "), "period_code"),
+def attach_store(con: duckdb.DuckDBPyConnection, editions: list[Edition], cache_dir: Path) -> None:
+    """Attach the store read-only, with `accepted` (the editions of this run, by their current
+    file names) and `staged_observations` (their staged rows, with file, line and subject)."""
+    con.execute(f"attach '{store_path(cache_dir)}' as store (read_only)")
+    accepted = pl.DataFrame([e.edition for e in editions]).select(
+        "sha256", "file_name", "format", "encoding", "language", "report_year",
+        "coverage_start", "coverage_end", "parsed_at",
+    )  # fmt: skip
+    con.register("accepted", accepted)
+    con.execute(
+        "create temp view staged_observations as"
+        " select staged.*, accepted.file_name as file, staged.line_number as line,"
+        " staged.row_label || ' ' || staged.period_code as subject"
+        " from store.staged as staged inner join accepted using (sha256)"
     )
 
 
-def check_bulletins(editions: list[Edition], gate: QualityGate) -> Checked:
+def check_bulletins(editions: list[Edition], gate: QualityGate, cache_dir: Path) -> Checked:
     """Run the bulletin suites on all editions at once; a critical failure rejects a bulletin."""
     if not editions:
         return Checked([], [])
     con = duckdb.connect()
-    con.register("staged_observations", warehouse.arrow(staged_batch(editions)))
-    findings = gate.check("bulletin", con)
-    con.close()
+    try:
+        attach_store(con, editions, cache_dir)
+        findings = gate.check("bulletin", con)
+    finally:
+        con.close()
     rejected_files: dict[str, Rejection] = {}
     for finding in findings:
-        if finding.success or finding.severity != "critical" or not finding.bulletin:
+        if finding.success or finding.severity != "critical":
             continue
-        edition = next(e for e in editions if e.edition["file_name"] == finding.bulletin)
-        if finding.bulletin not in rejected_files:
-            rejected_files[finding.bulletin] = Rejection(
-                finding.bulletin,
-                edition.sha256,
-                f"fails {finding.expectation}: {finding.observed}",
-                finding.line,
-                check=finding.expectation,
-            )
-    accepted = [e for e in editions if e.edition["file_name"] not in rejected_files]
+        # A critical expectation that failed for the whole batch keeps every bulletin out.
+        for edition in editions:
+            if finding.bulletin in (None, edition.file_name):
+                rejected_files.setdefault(
+                    edition.file_name,
+                    Rejection(
+                        edition.file_name,
+                        edition.sha256,
+                        f"fails {finding.expectation}: {finding.observed}",
+                        finding.line,
+                        check=finding.expectation,
+                    ),
+                )
+    accepted = [e for e in editions if e.file_name not in rejected_files]
     return Checked(accepted, list(rejected_files.values()), findings)
 
 
-def build_warehouse(editions: list[Edition], new_path: Path, log: RunLog) -> None:
+def build_warehouse(editions: list[Edition], new_path: Path, log: RunLog, cache_dir: Path) -> None:
     """Build dimensions, fact and marts of the accepted editions into a new file."""
     con = warehouse.open_new(new_path)
     try:
-        warehouse.build(con, editions)
+        attach_store(con, editions, cache_dir)
+        warehouse.build(con)
+        con.execute("detach store")
         warehouse.write_run_log(
             con, log.run_id, log.fingerprint, [r.__dict__ for r in log.rejected], len(editions)
         )

@@ -115,26 +115,33 @@ class QualityGate:
         findings = []
         for outcome in result.results:
             config = outcome.expectation_config
-            expectation = (config.meta or {}).get("name") or config.type
-            severity = str(getattr(config.severity, "value", config.severity))
-            rows = [plain(row) for row in outcome.result.get("unexpected_index_list") or []]
-            if outcome.exception_info and outcome.exception_info.get("raised_exception"):
-                message = outcome.exception_info.get("exception_message", "error")
-                rows = [{"error": message}]
-            base = Finding(name, expectation, severity, bool(outcome.success), "", None)
+            meta = config.meta or {}
+            base = Finding(
+                suite=name,
+                expectation=meta.get("name") or config.type,
+                severity=str(getattr(config.severity, "value", config.severity)),
+                success=bool(outcome.success),
+                observed=observed(outcome),
+            )
+            error = outcome.exception_info or {}
+            if error.get("raised_exception"):
+                # An expectation that cannot be evaluated (a column renamed, say) never passes.
+                message = f"could not be evaluated: {error.get('exception_message')}"
+                findings.append(replace(base, success=False, observed=message))
+                continue
             if outcome.success:
-                findings.append(replace(base, observed=observed(outcome)))
+                findings.append(base)
                 continue
+            rows = [plain(row) for row in outcome.result.get("unexpected_index_list") or []]
             if not files:
-                findings.append(failure(base, rows, observed(outcome), None))
+                findings.append(failure(base, rows, meta, None))
                 continue
-            failed = sorted({row.get("file") for row in rows if row.get("file")})
+            failed = sorted({row["file"] for row in rows})
             for file in failed:
-                mine = [row for row in rows if row.get("file") == file]
-                findings.append(failure(base, mine, summarise(mine), file))
+                findings.append(failure(base, [r for r in rows if r["file"] == file], meta, file))
             if passed := len(files) - len(failed):
                 findings.append(
-                    Finding(name, expectation, severity, True, f"passed for {passed} bulletins")
+                    replace(base, success=True, observed=f"passed for {passed} bulletins")
                 )
         return findings
 
@@ -205,30 +212,32 @@ def observed(outcome: object) -> str:
     return ""
 
 
-def summarise(rows: list[dict]) -> str:
-    """The offending rows in words: subject, stated and computed figures, line."""
+def summarise(rows: list[dict], meta: dict) -> str:
+    """The offending rows in words: subject, label, stated and computed figures, line."""
+    line_column = meta.get("line_column", "line")
     parts = []
     for row in rows[:5]:
-        text = str(row.get("subject", row.get("error", "")))
+        text = str(row.get("subject", ""))
+        if (detail := row.get(meta.get("detail_column", ""))) is not None:
+            text += f": '{detail}'"
         if row.get("stated") is not None and row.get("computed") is not None:
             text += f": stated {row['stated']:g}, computed {row['computed']:g}"
-        if row.get("line"):
-            text += f" (line {row['line']})"
+        if row.get(line_column):
+            text += f" (line {row[line_column]})"
         parts.append(text)
     more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
     return "; ".join(parts) + more
 
 
-def failure(base: Finding, rows: list[dict], text: str, file: str | None) -> Finding:
-    """A failed finding with its offending rows."""
-    lines = [row["line"] for row in rows if row.get("line")]
-    return Finding(
-        base.suite,
-        base.expectation,
-        base.severity,
-        False,
-        summarise(rows) if rows else text,
-        file,
-        min(lines) if lines else None,
-        rows,
+def failure(base: Finding, rows: list[dict], meta: dict, file: str | None) -> Finding:
+    """A failed finding with its offending rows, in line order, and the line of the first."""
+    column = meta.get("line_column", "line")
+    rows = sorted(rows, key=lambda row: (row.get(column) is None, row.get(column) or 0))
+    lines = [row[column] for row in rows if row.get(column)]
+    return replace(
+        base,
+        observed=summarise(rows, meta) if rows else base.observed,
+        bulletin=file,
+        line=min(lines) if lines else None,
+        details=rows,
     )

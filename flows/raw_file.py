@@ -21,7 +21,7 @@ class ParsedFile:
     """What the parser read from one file: the edition, its observations and footnotes."""
 
     edition: dict
-    observations: pl.DataFrame
+    observations: pl.DataFrame | pl.LazyFrame
     footnotes: list[dict] = field(default_factory=list)
 
 

@@ -28,11 +28,10 @@ STAGED_SCHEMA = {
 }
 
 
-def decode_number(text: pl.Expr, dutch: bool, dtype: pl.DataType) -> pl.Expr:
+def decode_number(text: pl.Expr, dutch: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     """A number as published ("1.234", "15,5" in Dutch; "1234", "15.5" in tidy files)."""
-    if dutch:
-        text = text.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True)
-    return text.cast(dtype)
+    in_dutch = text.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True)
+    return pl.when(dutch).then(in_dutch).otherwise(text).cast(dtype)
 
 
 def code_of(label: pl.Expr, dimension: str, labels: pl.Series) -> pl.Expr:
@@ -76,10 +75,24 @@ def periods(period: pl.Expr) -> list[pl.Expr]:
     ]
 
 
-def stage(edition: dict, observations: pl.DataFrame) -> pl.DataFrame:
-    """Typed, coded observations of one edition, one row per published observation."""
-    dutch = edition["format"] == "bulletin"
-    coverage_end = pl.lit(edition["coverage_end"] + "-01").str.to_date("%Y-%m-%d").dt.month_end()
+def with_edition(edition: dict, observations: pl.DataFrame) -> pl.DataFrame:
+    """Raw observations with the edition attributes that staging reads."""
+    return observations.with_columns(
+        sha256=pl.lit(edition["sha256"]),
+        format=pl.lit(edition["format"]),
+        report_year=pl.lit(edition["report_year"], dtype=pl.Int32),
+        coverage_end=pl.lit(edition["coverage_end"]),
+    )
+
+
+def stage(observations: pl.DataFrame) -> pl.DataFrame:
+    """Typed, coded observations, one row per published observation.
+
+    The frame holds raw observations of any number of editions, each row with its edition's
+    sha256, format, report_year and coverage_end.
+    """
+    dutch = pl.col("format") == "bulletin"
+    coverage_end = (pl.col("coverage_end") + "-01").str.to_date("%Y-%m-%d").dt.month_end()
     staged = observations.with_columns(
         *periods(pl.col("period")),
         *(
@@ -90,9 +103,8 @@ def stage(edition: dict, observations: pl.DataFrame) -> pl.DataFrame:
         ),
         returns=decode_number(pl.col("returns_text"), dutch, pl.Int64),
         share_pct=decode_number(pl.col("share_pct_text"), dutch, pl.Float64),
-        sha256=pl.lit(edition["sha256"]),
     ).with_columns(
-        is_within_coverage=(pl.col("period_start").dt.year() != edition["report_year"])
+        is_within_coverage=(pl.col("period_start").dt.year() != pl.col("report_year"))
         | (pl.col("period_end") <= coverage_end),
     )
     return staged.select(STAGED_SCHEMA.keys()).cast(STAGED_SCHEMA)

@@ -8,7 +8,6 @@ import duckdb
 import polars as pl
 
 from flows import reference
-from flows.editions import Edition
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 # DuckDB 1.x readers (the CLI, BI drivers) cannot open files in 2.x's default storage format.
@@ -34,7 +33,6 @@ MART_TABLES = (
     "returns_by_category",
     "returns_by_channel",
 )
-RAW_TABLES = {"bulletins": None, "observations": "observations", "footnotes": "footnotes"}
 
 
 def arrow(frame: pl.DataFrame) -> object:
@@ -79,22 +77,19 @@ def _iso_codes() -> list[str]:
     return [country.alpha_2 for country in pycountry.countries]
 
 
-def build(con: duckdb.DuckDBPyConnection, editions: list[Edition]) -> None:
-    """Load raw and staged tables of the accepted editions, then the core and mart tables."""
+def build(con: duckdb.DuckDBPyConnection) -> None:
+    """Copy the accepted editions from the attached store, then build core and mart tables."""
     register_reference(con)
-    bulletins = pl.DataFrame([e.edition for e in editions]).select(
-        "sha256", "file_name", "format", "encoding", "language", "report_year",
-        "coverage_start", "coverage_end", "parsed_at",
-    )  # fmt: skip
-    con.register("bulletins_frame", arrow(bulletins))
-    con.execute("create table raw.bulletins as select * from bulletins_frame")
-    for name in ("observations", "footnotes"):
-        frame = pl.concat([e.frame(name) for e in editions], how="vertical_relaxed")
-        con.register(f"{name}_frame", arrow(frame))
-        con.execute(f"create table raw.{name} as select * from {name}_frame")
-    staged = pl.concat([e.frame("staged") for e in editions], how="vertical_relaxed")
-    con.register("staged_frame", arrow(staged))
-    con.execute("create table staging.observations as select * from staged_frame")
+    con.execute("create table raw.bulletins as select * from accepted order by file_name")
+    for schema, table, source in (
+        ("raw", "observations", "observations"),
+        ("raw", "footnotes", "footnotes"),
+        ("staging", "observations", "staged"),
+    ):
+        con.execute(
+            f"create table {schema}.{table} as"
+            f" select * from store.{source} semi join accepted using (sha256)"
+        )
     for schema, tables in (("core", CORE_TABLES), ("marts", MART_TABLES)):
         for table in tables:
             query = (SQL_DIR / schema / f"{table}.sql").read_text()

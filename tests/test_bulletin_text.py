@@ -10,7 +10,7 @@ from derive import cut_coverage, replace_countries, shift_years, windows
 
 from flows.errors import BulletinError
 from flows.raw_file import parse_file
-from flows.stage import stage
+from flows.stage import stage, with_edition
 
 MONTHS = ["01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12"]
 FEDASIL_2018 = [204, 270, 270, 300, 291, 261, 336, 277, 176, 182]
@@ -39,7 +39,7 @@ CHANNELS = {"RETURN_PARTNER": 42.0, "RECEPTION_NETWORK": 13.0, "RETURN_DESK": 45
 def staged_of(path: Path) -> tuple[dict, pl.DataFrame]:
     """Parse and stage a file, as the pipeline does."""
     parsed = parse_file(path, "0" * 64)
-    return parsed.edition, stage(parsed.edition, parsed.observations)
+    return parsed.edition, stage(with_edition(parsed.edition, parsed.observations.lazy().collect()))
 
 
 def write(tmp_path: Path, content: str | bytes, name: str = "bulletin.txt") -> Path:

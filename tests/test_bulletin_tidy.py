@@ -9,7 +9,7 @@ import pytest
 
 from flows.errors import BulletinError
 from flows.raw_file import parse_file
-from flows.stage import stage
+from flows.stage import stage, with_edition
 
 HEADER = "period,organiser,country,category,channel,returns,share_pct,footnote\n"
 
@@ -18,7 +18,7 @@ def parsed(tmp_path: Path, body: str, header: str = HEADER) -> tuple[dict, pl.Da
     path = tmp_path / "typed-in.csv"
     path.write_text(header + body, encoding="utf-8")
     result = parse_file(path, "f" * 64)
-    return result.edition, stage(result.edition, result.observations)
+    return result.edition, stage(with_edition(result.edition, result.observations.lazy().collect()))
 
 
 def test_codes_names_and_periods(tmp_path: Path) -> None:

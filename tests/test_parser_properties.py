@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from flows.errors import BulletinError
 from flows.raw_file import parse_file
-from flows.stage import stage
+from flows.stage import stage, with_edition
 
 SAMPLE_LINES = (
     next((Path(__file__).resolve().parent.parent / "data" / "raw").glob("*.txt"))
@@ -57,5 +57,5 @@ def test_parses_or_raises_bulletin_error(content: bytes) -> None:
         except BulletinError as error:
             assert error.reason and error.file == "mutated.txt"
             return
-        staged = stage(parsed.edition, parsed.observations)
-        assert len(staged) == len(parsed.observations) > 0
+        staged = stage(with_edition(parsed.edition, parsed.observations.lazy().collect()))
+        assert len(staged) == len(parsed.observations.lazy().collect()) > 0

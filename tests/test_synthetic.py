@@ -26,10 +26,13 @@ def test_generated_editions_parse_and_pass_their_checks(
     (raw / "synthetic.txt").write_text(synthetic.bulletin(year, month, countries, seed=7))
     editions, rejected, _ = pipeline.parse_all(discover(raw), tmp_path / "cache")
     assert rejected == []
-    pipeline.stage_all(editions)
+    assert pipeline.stage_all(editions, tmp_path / "cache") == 1
     edition = editions[0].edition
     assert (edition["report_year"], edition["coverage_end"]) == (year, f"{year}-{month:02d}")
-    staged = editions[0].frame("staged")
+    con = duckdb.connect()
+    pipeline.attach_store(con, editions, tmp_path / "cache")
+    staged = con.sql("select * from staged_observations").pl()
+    con.close()
     named = staged.filter(
         pl.col("table_code") == "COUNTRY", ~pl.col("country_code").is_in(["_O", "_T"])
     )
@@ -39,7 +42,7 @@ def test_generated_editions_parse_and_pass_their_checks(
     months = staged.filter(pl.col("table_code") == "MONTHLY", pl.col("period_grain") == "month")
     assert months.filter(pl.col("period_start").dt.year() == year).height == 3 * month
     gate = QualityGate(PROJECT_DIR / "expectations", tmp_path, "test-run")
-    checked = pipeline.check_bulletins(editions, gate)
+    checked = pipeline.check_bulletins(editions, gate, tmp_path / "cache")
     assert checked.rejected == []
     failed = {f.expectation for f in checked.findings if not f.success}
     assert failed <= {"category_total_agrees_with_other_tables"}

@@ -4,14 +4,15 @@ with staged as (
 )
 
 select
-    -- keys
-    surrogate_key('bulletin', staged.sha256) as bulletin_key,
-    surrogate_key('source_table', staged.table_code) as source_table_key,
-    surrogate_key('period', staged.period_code) as period_key,
-    surrogate_key('organiser', staged.organiser_code) as organiser_key,
-    surrogate_key('country', staged.country_code) as country_key,
-    surrogate_key('category', staged.category_code) as category_key,
-    surrogate_key('channel', staged.channel_code) as channel_key,
+    -- keys: looked up in the dimensions; a code missing from its dimension leaves a NULL key,
+    -- which the core suite refuses (nothing is dropped by an inner join)
+    bulletin.bulletin_key,
+    source_table.source_table_key,
+    period.period_key,
+    organiser.organiser_key,
+    country.country_key,
+    category.category_key,
+    channel.channel_key,
     -- measures
     staged.returns,
     staged.share_pct,
@@ -21,5 +22,10 @@ select
     staged.row_label as source_row_label,
     staged.line_number as source_line
 from staged
-inner join reference_source_table as source_table
-    on source_table.table_code = staged.table_code
+left join core.dim_bulletin as bulletin on bulletin.sha256 = staged.sha256
+left join core.dim_source_table as source_table on source_table.table_code = staged.table_code
+left join core.dim_period as period on period.period_code = staged.period_code
+left join core.dim_organiser as organiser on organiser.organiser_code = staged.organiser_code
+left join core.dim_country as country on country.country_code = staged.country_code
+left join core.dim_category as category on category.category_code = staged.category_code
+left join core.dim_channel as channel on channel.channel_code = staged.channel_code
