@@ -7,13 +7,14 @@ where the extractor put them; nothing here knows an edition's year, months or co
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 import polars as pl
 
 from flows import reference
 from flows.errors import BulletinError
-from flows.raw_file import ParsedFile
+from flows.raw_file import RAW_SCHEMA, ParsedFile
 
 # Dutch numbers: "1.234" (thousands), "15" or "15,5" (decimal comma); marks like "*" follow.
 NUMBER = r"\d{1,3}(?:\.\d{3})+|\d+(?:,\d+)?"
@@ -268,22 +269,6 @@ def parse(lines: list[str], file: str) -> ParsedFile:
     )
 
 
-RAW_SCHEMA = {
-    "table_code": pl.String,
-    "row_label": pl.String,
-    "column_label": pl.String,
-    "period": pl.String,
-    "organiser_label": pl.String,
-    "country_label": pl.String,
-    "category_label": pl.String,
-    "channel_label": pl.String,
-    "returns_text": pl.String,
-    "share_pct_text": pl.String,
-    "footnote_marks": pl.String,
-    "line_number": pl.Int32,
-}
-
-
 def observation(
     table: str,
     row: Row,
@@ -375,12 +360,7 @@ def monthly_observations(lines: list[str], table: Table, file: str) -> tuple[lis
         start, end = 1, max(full_months)
     edition = {
         "format": "bulletin",
-        "language": "fr"
-        if any(
-            reference.normalise(row.label) in set(reference.month_names("fr").values()) - {"avril"}
-            for row in table.rows
-        )
-        else "nl",
+        "language": language(table.rows),
         "report_year": report_year,
         "coverage_start": f"{report_year}-{start:02d}",
         "coverage_end": f"{report_year}-{end:02d}",
@@ -412,6 +392,12 @@ def monthly_observations(lines: list[str], table: Table, file: str) -> tuple[lis
             )
         )
     return observations, edition
+
+
+def language(rows: list[Row]) -> str:
+    """The language of the month names ("april" is Dutch and English: Dutch wins ties)."""
+    votes = Counter(reference.month_language().get(reference.normalise(row.label)) for row in rows)
+    return "fr" if votes["fr"] > votes["nl"] else "nl"
 
 
 def breakdown_observations(table: Table, period: str, file: str) -> list[tuple]:

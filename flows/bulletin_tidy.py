@@ -1,80 +1,129 @@
-"""Parser of the tidy CSV format: one observation per row, codes or names per dimension."""
+"""Parser of the tidy CSV format: one observation per row, codes or names per dimension.
+
+DuckDB reads the file straight into the store's table of raw observations: millions of rows
+never pass through Python, and every check below is one query over them.
+"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-import polars as pl
+import duckdb
 
 from flows.errors import BulletinError
-from flows.raw_file import TIDY_HEADER, ParsedFile
 
-COLUMNS = TIDY_HEADER.split(",")
-PERIOD = r"^\d{4}(-(0[1-9]|1[0-2]))?$|^\d{4}-(0[1-9]|1[0-2])/\d{4}-(0[1-9]|1[0-2])$"
-WHOLE = r"^-?\d+$"
-DECIMAL = r"^-?\d+(\.\d+)?$"
-
-
+COLUMNS = ("period", "organiser", "country", "category", "channel", "returns", "share_pct")
+PERIOD = r"\d{4}(-(0[1-9]|1[0-2]))?|\d{4}-(0[1-9]|1[0-2])/\d{4}-(0[1-9]|1[0-2])"
+# Each rule: why a row is refused, and the condition that finds it.
 RULES = {
-    "period '{period}' is not YYYY, YYYY-MM or YYYY-MM/YYYY-MM": ~pl.col("period").str.contains(
-        PERIOD
+    "period '{period}' is not YYYY, YYYY-MM or YYYY-MM/YYYY-MM": (
+        f"not regexp_full_match(period, '{PERIOD}')"
     ),
-    "the row has neither returns nor share_pct": (pl.col("returns") == "")
-    & (pl.col("share_pct") == ""),
-    "returns '{returns}' is not a whole number": (pl.col("returns") != "")
-    & ~pl.col("returns").str.contains(WHOLE),
-    "share_pct '{share_pct}' is not a number": (pl.col("share_pct") != "")
-    & ~pl.col("share_pct").str.contains(DECIMAL),
+    "the row has neither returns nor share_pct": "returns = '' and share_pct = ''",
+    "returns '{returns}' is not a whole number": (
+        r"returns != '' and not regexp_full_match(returns, '-?\d+')"
+    ),
+    "share_pct '{share_pct}' is not a number": (
+        r"share_pct != '' and not regexp_full_match(share_pct, '-?\d+(\.\d+)?')"
+    ),
 }
+# A row's table: the dimension it breaks down (organisers and totals: the monthly table).
+TABLE_CODE = """
+    case
+        when country not in ('', '_T') then 'COUNTRY'
+        when category not in ('', '_T') then 'CATEGORY'
+        when channel not in ('', '_T') then 'CHANNEL'
+        else 'MONTHLY'
+    end
+"""
 
 
-def parse(path: Path) -> ParsedFile:
-    """Read a tidy CSV lazily into raw observations; the file's periods give its coverage.
+def load(con: duckdb.DuckDBPyConnection, path: Path, sha256: str) -> dict:
+    """Check a tidy CSV and append its rows to `observations`; the edition it makes.
 
-    Nothing is held whole in memory: the checks are one streaming pass, and the observations
-    stay a lazy frame until they are written to the store.
+    Raises BulletinError, naming the first offending line, and then appends nothing.
     """
     file = path.name
-    lazy = pl.scan_csv(path, infer_schema=False, encoding="utf8")
+    header = read_header(path)
+    # Line numbers follow the file's order only while DuckDB keeps the input order.
+    con.execute("set preserve_insertion_order = true")
     try:
-        names = lazy.collect_schema().names()
-    except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as error:
-        raise BulletinError(file, f"not a readable CSV file ({first_line(error)})") from None
-    lazy = lazy.rename({name: name.strip().lower() for name in names})
-    missing = [name for name in COLUMNS if name not in lazy.collect_schema().names()]
+        con.execute(
+            "create or replace temp table tidy_file as"
+            " select *, (row_number() over ())::integer + 1 as line_number from read_csv("
+            "   $path, columns = $columns, header = true, auto_detect = false,"
+            "   delim = ',', quote = '\"', escape = '\"')",
+            {"path": str(path), "columns": dict.fromkeys(header, "VARCHAR")},
+        )
+    except duckdb.Error as error:
+        raise csv_error(file, error) from None
+    finally:
+        con.execute("reset preserve_insertion_order")
+    try:
+        return load_rows(con, file, sha256)
+    finally:
+        con.execute("drop table if exists tidy_file")
+        con.execute("drop view if exists tidy_rows")
+
+
+def load_rows(con: duckdb.DuckDBPyConnection, file: str, sha256: str) -> dict:
+    """Validate the rows of `tidy_file` and append them to `observations`."""
+    names = {
+        name.strip().lower(): name
+        for (name,) in con.sql("select column_name from (describe tidy_file)").fetchall()
+    }
+    missing = [name for name in COLUMNS if name not in names]
     if missing:
         raise BulletinError(file, f"the header lacks the columns {', '.join(missing)}", 1)
-    if "footnote" not in lazy.collect_schema().names():
-        lazy = lazy.with_columns(footnote=pl.lit(""))
-    lazy = lazy.with_columns(
-        pl.col([*COLUMNS, "footnote"]).fill_null("").str.strip_chars()
-    ).with_row_index("line_number", offset=2)
-    try:
-        summary = (
-            lazy.select(
-                rows=pl.len(),
-                start=pl.col("period").str.slice(0, 7).min(),
-                end=pl.col("period").str.split("/").list.last().max(),
-                **{
-                    f"rule{i}": pl.col("line_number").filter(bad).min()
-                    for i, bad in enumerate(RULES.values())
-                },
-            )
-            .collect(engine="streaming")
-            .row(0, named=True)
-        )
-    except pl.exceptions.ComputeError as error:
-        raise BulletinError(file, f"not a readable UTF-8 CSV file ({first_line(error)})") from None
-    if summary["rows"] == 0:
+    columns = ", ".join(
+        f"trim(coalesce(\"{names[name]}\", '')) as {name}" if name in names else f"'' as {name}"
+        for name in (*COLUMNS, "footnote")
+    )
+    con.execute(
+        f"create or replace temp view tidy_rows as select {columns}, line_number from tidy_file"
+    )
+    checks = ", ".join(
+        f"min(line_number) filter (where {condition})" for condition in RULES.values()
+    )
+    rows, start, end, *first_bad = con.sql(
+        f"select count(*), min(left(period, 7)), max(split_part(period, '/', -1)), {checks}"
+        " from tidy_rows"
+    ).fetchall()[0]
+    if rows == 0:
         raise BulletinError(file, "the file has a header but no rows", 1)
-    for i, reason in enumerate(RULES):
-        if (line := summary[f"rule{i}"]) is not None:
-            row = lazy.filter(pl.col("line_number") == line).collect().row(0, named=True)
+    for reason, line in zip(RULES, first_bad, strict=True):
+        if line is not None:
+            row = (
+                con.sql(f"select * from tidy_rows where line_number = {line}")
+                .pl()
+                .row(0, named=True)
+            )
             raise BulletinError(file, reason.format(**row), line)
-
-    start = summary["start"] if len(summary["start"]) == 7 else f"{summary['start'][:4]}-01"
-    end = summary["end"] if len(summary["end"]) == 7 else f"{summary['end'][:4]}-12"
-    edition = {
+    start = start if len(start) == 7 else f"{start[:4]}-01"
+    end = end if len(end) == 7 else f"{end[:4]}-12"
+    con.execute(
+        f"""
+        insert into observations by name
+        select
+            ? as sha256,
+            {TABLE_CODE} as table_code,
+            concat_ws('|', organiser, country, category, channel) as row_label,
+            'returns|share_pct' as column_label,
+            period,
+            organiser as organiser_label,
+            country as country_label,
+            category as category_label,
+            channel as channel_label,
+            nullif(returns, '') as returns_text,
+            nullif(share_pct, '') as share_pct_text,
+            footnote as footnote_marks,
+            line_number
+        from tidy_rows
+        """,
+        [sha256],
+    )
+    return {
         "format": "tidy",
         "language": "und",
         "report_year": int(end[:4]),
@@ -82,30 +131,25 @@ def parse(path: Path) -> ParsedFile:
         "coverage_end": end,
         "encoding": "utf-8",
     }
-    broken_down = [~pl.col(name).is_in(["", "_T"]) for name in ("country", "category", "channel")]
-    observations = lazy.select(
-        table_code=pl.when(broken_down[0])
-        .then(pl.lit("COUNTRY"))
-        .when(broken_down[1])
-        .then(pl.lit("CATEGORY"))
-        .when(broken_down[2])
-        .then(pl.lit("CHANNEL"))
-        .otherwise(pl.lit("MONTHLY")),
-        row_label=pl.concat_str("organiser", "country", "category", "channel", separator="|"),
-        column_label=pl.lit("returns|share_pct"),
-        period=pl.col("period"),
-        organiser_label=pl.col("organiser"),
-        country_label=pl.col("country"),
-        category_label=pl.col("category"),
-        channel_label=pl.col("channel"),
-        returns_text=pl.col("returns").replace("", None),
-        share_pct_text=pl.col("share_pct").replace("", None),
-        footnote_marks=pl.col("footnote"),
-        line_number=pl.col("line_number").cast(pl.Int32),
-    )
-    return ParsedFile(edition=edition, observations=observations)
 
 
-def first_line(error: Exception) -> str:
-    """The first line of a library's error message."""
-    return str(error).splitlines()[0]
+def read_header(path: Path) -> list[str]:
+    """The column names of the header line (made unique, so that DuckDB accepts them)."""
+    with open(path, encoding="utf-8-sig", errors="replace") as handle:
+        names = [name.strip() or "unnamed" for name in handle.readline().rstrip("\r\n").split(",")]
+    return [name if names.index(name) == i else f"{name}_{i}" for i, name in enumerate(names)]
+
+
+def csv_error(file: str, error: Exception) -> BulletinError:
+    """DuckDB's CSV error in an analyst's words, with its line where DuckDB names one."""
+    message = str(error)
+    line = int(match[1]) if (match := re.search(r"CSV Error on Line: (\d+)", message)) else None
+    if "unicode" in message.lower() or "utf-8" in message.lower():
+        return BulletinError(file, "the file is not UTF-8 text", line)
+    if found := re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", message):
+        return BulletinError(
+            file, f"the row has {found[2]} fields where the header has {found[1]}", line
+        )
+    if line:
+        return BulletinError(file, "the row cannot be read as CSV", line)
+    return BulletinError(file, f"not a readable CSV file ({message.splitlines()[0]})")

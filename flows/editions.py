@@ -18,13 +18,14 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from flows import reference
+from flows import bulletin_tidy, reference
 from flows.errors import BulletinError
-from flows.raw_file import ParsedFile, parse_file, sha256_of
+from flows.raw_file import OBSERVATIONS_TABLE, ParsedFile, is_tidy, parse_file, sha256_of
 from flows.stage import STAGED_SCHEMA, stage
+from flows.warehouse import DUCKDB_CONFIG
 
-# Bumped when the parser or staging changes what they produce from the same bytes.
-PARSER_VERSION = "2"
+# The code and reference data that decide what parsing and staging make of the same bytes.
+PARSING_MODULES = ("raw_file", "bulletin_text", "bulletin_tidy", "stage", "reference", "errors")
 EDITION_COLUMNS = {
     "sha256": pl.String,
     "format": pl.String,
@@ -41,14 +42,13 @@ create table if not exists editions (
     coverage_start varchar, coverage_end varchar, parsed_at varchar
 );
 create table if not exists rejections (sha256 varchar, reason varchar, line integer);
-create table if not exists observations (
-    sha256 varchar, table_code varchar, row_label varchar, column_label varchar,
-    period varchar, organiser_label varchar, country_label varchar, category_label varchar,
-    channel_label varchar, returns_text varchar, share_pct_text varchar,
-    footnote_marks varchar, line_number integer
-);
 create table if not exists footnotes (sha256 varchar, mark varchar, text varchar, line integer);
 create table if not exists staged_editions (sha256 varchar);
+"""
+# Rows of editions whose writing did not finish (a killed run): removed before any use.
+STORE_CLEANUP = """
+delete from observations where sha256 not in (select sha256 from editions);
+delete from footnotes where sha256 not in (select sha256 from editions);
 """
 # Editions parsed in one go before they are written to the store.
 FLUSH_EVERY = 1000
@@ -105,14 +105,15 @@ def discover(raw_dir: Path) -> list[RawFile]:
 
 @cache
 def cache_version() -> str:
-    """A digest of the parser version and the reference files that parsing and staging read."""
-    parts = [PARSER_VERSION.encode()]
+    """A digest of the parsing code and the reference files: a change of either re-parses all."""
+    package = Path(__file__).resolve().parent
+    parts = [(package / f"{module}.py").read_bytes() for module in PARSING_MODULES]
     parts += [p.read_bytes() for p in sorted(reference.REFERENCE_DIR.glob("*.csv"))]
     return hashlib.sha256(b"\0".join(parts)).hexdigest()[:12]
 
 
 def store_path(cache_dir: Path) -> Path:
-    """The store of this parser version: another version starts a store of its own."""
+    """The store of this version of the parsing code: another version starts its own store."""
     return cache_dir / f"editions-{cache_version()}.duckdb"
 
 
@@ -120,9 +121,11 @@ def store_path(cache_dir: Path) -> Path:
 def open_store(cache_dir: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write connection to the store, its tables created on first use."""
     cache_dir.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(store_path(cache_dir)))
+    con = duckdb.connect(str(store_path(cache_dir)), config=DUCKDB_CONFIG)
     try:
         con.execute(STORE_TABLES)
+        con.execute(OBSERVATIONS_TABLE)
+        con.execute(STORE_CLEANUP)
         yield con
     finally:
         con.close()
@@ -152,7 +155,7 @@ def parse_new(
             else:
                 parsed_now += 1
                 try:
-                    parsed = parse_file(raw.path, raw.sha256)
+                    parsed = parse_one(con, raw)
                     parsed.edition["parsed_at"] = datetime.now(UTC).isoformat(timespec="seconds")
                     editions[raw.sha256] = Edition(parsed.edition | {"file_name": raw.path.name})
                     pending.append((raw, parsed))
@@ -161,54 +164,56 @@ def parse_new(
                     rejections.append(rejection)
                     pending.append((raw, error))
                 if len(pending) >= FLUSH_EVERY:
-                    write(con, pending, cache_dir)
+                    write(con, pending)
                     pending = []
             if progress:
                 progress(number, len(files))
-        write(con, pending, cache_dir)
+        write(con, pending)
     return list(editions.values()), rejections, parsed_now
 
 
-def write(
-    con: duckdb.DuckDBPyConnection, parsed: list[tuple[RawFile, object]], cache_dir: Path
-) -> None:
-    """Write parsed editions and rejections to the store in one transaction."""
+def parse_one(con: duckdb.DuckDBPyConnection, raw: RawFile) -> ParsedFile:
+    """Parse a file; a tidy file's rows go straight into the store (the edition row follows)."""
+    if is_tidy(raw.path):
+        edition = bulletin_tidy.load(con, raw.path, raw.sha256)
+        edition |= {"sha256": raw.sha256, "file_name": raw.path.name}
+        return ParsedFile(edition, pl.DataFrame())
+    return parse_file(raw.path, raw.sha256)
+
+
+def write(con: duckdb.DuckDBPyConnection, parsed: list[tuple[RawFile, object]]) -> None:
+    """Write parsed editions and rejections to the store.
+
+    An edition's row in `editions` is written last: rows of an edition without it (left by a
+    run that was killed) are removed when the store is next opened.
+    """
     if not parsed:
         return
     done = [(raw, p) for raw, p in parsed if isinstance(p, ParsedFile)]
     failed = [(raw, e) for raw, e in parsed if isinstance(e, BulletinError)]
-    con.execute("begin")
-    editions = pl.DataFrame([p.edition for _, p in done], schema=EDITION_COLUMNS, orient="row")
-    con.register("new_editions", editions)
-    con.execute("insert into editions by name select * from new_editions")
+    frames = [
+        p.observations.with_columns(sha256=pl.lit(raw.sha256))
+        for raw, p in done
+        if not p.observations.is_empty()
+    ]
+    if frames:
+        con.register("new_observations", pl.concat(frames))
+        con.execute("insert into observations by name select * from new_observations")
+    footnotes = [{"sha256": raw.sha256, **footnote} for raw, p in done for footnote in p.footnotes]
+    if footnotes:
+        con.register("new_footnotes", pl.DataFrame(footnotes))
+        con.execute("insert into footnotes by name select * from new_footnotes")
     rejections = pl.DataFrame(
         [(raw.sha256, e.reason, e.line) for raw, e in failed],
         schema={"sha256": pl.String, "reason": pl.String, "line": pl.Int32},
         orient="row",
     )
+    editions = pl.DataFrame([p.edition for _, p in done], schema=EDITION_COLUMNS, orient="row")
     con.register("new_rejections", rejections)
+    con.register("new_editions", editions)
+    con.execute("begin")
     con.execute("insert into rejections by name select * from new_rejections")
-    small = [
-        p.observations.with_columns(sha256=pl.lit(raw.sha256))
-        for raw, p in done
-        if isinstance(p.observations, pl.DataFrame)
-    ]
-    if small:
-        con.register("new_observations", pl.concat(small))
-        con.execute("insert into observations by name select * from new_observations")
-    for raw, p in done:
-        if isinstance(p.observations, pl.LazyFrame):
-            # A large tidy file streams through a Parquet file, never whole in memory.
-            temporary = cache_dir / f".tidy-{raw.sha256}.parquet"
-            p.observations.with_columns(sha256=pl.lit(raw.sha256)).sink_parquet(temporary)
-            con.execute(
-                f"insert into observations by name select * from read_parquet('{temporary}')"
-            )
-            temporary.unlink()
-    footnotes = [{"sha256": raw.sha256, **footnote} for raw, p in done for footnote in p.footnotes]
-    if footnotes:
-        con.register("new_footnotes", pl.DataFrame(footnotes))
-        con.execute("insert into footnotes by name select * from new_footnotes")
+    con.execute("insert into editions by name select * from new_editions")
     con.execute("commit")
 
 
@@ -217,6 +222,7 @@ def stage_new(editions: list[Edition], cache_dir: Path) -> int:
     with open_store(cache_dir) as con:
         columns = ", ".join(f"{name} {duckdb_type(t)}" for name, t in STAGED_SCHEMA.items())
         con.execute(f"create table if not exists staged ({columns})")
+        con.execute("delete from staged where sha256 not in (select sha256 from staged_editions)")
         wanted = pl.DataFrame(
             {"sha256": [e.sha256 for e in editions]}, schema={"sha256": pl.String}
         )
@@ -236,16 +242,15 @@ def stage_new(editions: list[Edition], cache_dir: Path) -> int:
             " from observations"
             " join editions using (sha256) semi join pending using (sha256)"
         ).to_arrow_reader(STAGE_BATCH_ROWS)
-        # Rows are read on one connection and written on another (a cursor of the same file).
+        # Rows are read on one connection and written on another (a cursor of the same file),
+        # a batch at a time; `staged_editions` is written last, when every batch is in.
         writer = con.cursor()
         writer.register("pending", pending)
-        writer.execute("begin")
         for batch in reader:
             writer.register("staged_batch", stage(pl.from_arrow(batch)))
             writer.execute("insert into staged by name select * from staged_batch")
             writer.unregister("staged_batch")
         writer.execute("insert into staged_editions select sha256 from pending")
-        writer.execute("commit")
         writer.close()
     return len(shas)
 

@@ -73,7 +73,7 @@ def unchanged_publication(published: Path, fingerprint: str) -> tuple | None:
     if not published.exists():
         return None
     try:
-        con = duckdb.connect(str(published), read_only=True)
+        con = warehouse.connect(published, read_only=True)
     except duckdb.Error:
         return None  # not a warehouse this project can read: rebuild it
     try:
@@ -124,7 +124,7 @@ def check_bulletins(editions: list[Edition], gate: QualityGate, cache_dir: Path)
     """Run the bulletin suites on all editions at once; a critical failure rejects a bulletin."""
     if not editions:
         return Checked([], [])
-    con = duckdb.connect()
+    con = warehouse.connect()
     try:
         attach_store(con, editions, cache_dir)
         findings = gate.check("bulletin", con)
@@ -167,7 +167,7 @@ def build_warehouse(editions: list[Edition], new_path: Path, log: RunLog, cache_
 
 def check_warehouse(new_path: Path, gate: QualityGate) -> list[Finding]:
     """Run the warehouse suites on the new file and store every finding in it."""
-    con = duckdb.connect(str(new_path))
+    con = warehouse.connect(new_path)
     try:
         findings = gate.check("warehouse", con)
         warehouse.write_quality(con, gate.results())
@@ -181,7 +181,7 @@ def publish(new_path: Path, published: Path) -> dict[str, int]:
     """Export the marts to Parquet, then rename the new file and the exports into place."""
     marts_dir = published.parent / "marts"
     marts_dir.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(new_path), read_only=True)
+    con = warehouse.connect(new_path, read_only=True)
     staged_exports = []
     try:
         for table in MART_EXPORTS:

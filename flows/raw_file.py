@@ -7,13 +7,36 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import polars as pl
 
 from flows.errors import BulletinError
 
-TIDY_HEADER = "period,organiser,country,category,channel,returns,share_pct"
 # C0 control characters other than tab and line ends never occur in a text bulletin.
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
+# One raw observation: a figure (or a count and its share) as published, with its lineage.
+RAW_SCHEMA = {
+    "table_code": pl.String,
+    "row_label": pl.String,
+    "column_label": pl.String,
+    "period": pl.String,
+    "organiser_label": pl.String,
+    "country_label": pl.String,
+    "category_label": pl.String,
+    "channel_label": pl.String,
+    "returns_text": pl.String,
+    "share_pct_text": pl.String,
+    "footnote_marks": pl.String,
+    "line_number": pl.Int32,
+}
+OBSERVATIONS_TABLE = "create table if not exists observations (sha256 varchar, {})".format(
+    ", ".join(
+        f"{name} {'integer' if dtype == pl.Int32 else 'varchar'}"
+        for name, dtype in RAW_SCHEMA.items()
+    )
+)
 
 
 @dataclass
@@ -21,7 +44,7 @@ class ParsedFile:
     """What the parser read from one file: the edition, its observations and footnotes."""
 
     edition: dict
-    observations: pl.DataFrame | pl.LazyFrame
+    observations: pl.DataFrame
     footnotes: list[dict] = field(default_factory=list)
 
 
@@ -59,16 +82,24 @@ def clean_lines(text: str) -> list[str]:
     ]
 
 
+def is_tidy(path: Path) -> bool:
+    """Whether a file is a tidy CSV: it opens with a header whose first column is period."""
+    with open(path, "rb") as handle:
+        head = handle.read(64).removeprefix(b"\xef\xbb\xbf")
+    return head.replace(b" ", b"").lower().startswith(b"period,")
+
+
 def parse_file(path: Path, sha256: str) -> ParsedFile:
     """Parse one raw file, bulletin text or tidy CSV, by its content."""
     from flows import bulletin_text, bulletin_tidy
 
-    with open(path, "rb") as handle:
-        head = handle.read(64).removeprefix(b"\xef\xbb\xbf")
-    # A tidy file opens with its header (checked column by column by its parser).
-    if head.replace(b" ", b"").lower().startswith(b"period,"):
-        # A tidy file may hold millions of rows: it is read by polars, not line by line.
-        parsed = bulletin_tidy.parse(path)
+    if is_tidy(path):
+        con = duckdb.connect()
+        con.execute(OBSERVATIONS_TABLE)
+        edition = bulletin_tidy.load(con, path, sha256)
+        observations = con.sql("select * exclude (sha256) from observations").pl()
+        con.close()
+        parsed = ParsedFile(edition, observations.cast(RAW_SCHEMA))
     else:
         text, encoding = decode(path.read_bytes(), path.name)
         parsed = bulletin_text.parse(clean_lines(text), path.name)

@@ -6,7 +6,7 @@ import csv
 import gettext
 import re
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import pycountry
@@ -18,6 +18,7 @@ CODE_LISTS = ("organiser", "category", "channel", "source_table")
 LANGUAGES = ("nl", "fr", "en")
 
 
+@lru_cache(maxsize=65536)
 def normalise(label: str) -> str:
     """Fold a label for lookups: no accents, no case, no parenthesised notes, single spaces."""
     text = unicodedata.normalize("NFKD", label)
@@ -50,6 +51,17 @@ def months() -> dict[str, int]:
     return lookup
 
 
+@cache
+def month_language() -> dict[str, str]:
+    """Month names (folded) to the language they are written in; names shared keep Dutch."""
+    lookup = {}
+    for language in ("en", "fr", "nl"):
+        for row in read_csv("month.csv"):
+            lookup[normalise(row[f"name_{language}"])] = language
+    return lookup
+
+
+@cache
 def month_names(language: str) -> dict[int, str]:
     """Month numbers to their names in one language."""
     return {int(r["month_number"]): r[f"name_{language}"] for r in read_csv("month.csv")}
@@ -97,6 +109,9 @@ def country_labels() -> dict[str, str]:
     # A name shared by two countries ("Congo") is ambiguous: better unresolved than wrong.
     lookup = {name: codes.pop() for name, codes in candidates.items() if len(codes) == 1}
     lookup.update({normalise(c.alpha_2): c.alpha_2 for c in pycountry.countries})
+    lookup.update(
+        {normalise(r["country_code"]): r["country_code"] for r in read_csv("country_extra.csv")}
+    )
     lookup.update(_aliases("country"))
     lookup |= {"_o": "_O", "_t": "_T"}
     # An alias without a code marks a name as ambiguous on purpose.

@@ -93,18 +93,25 @@ def stage(observations: pl.DataFrame) -> pl.DataFrame:
     """
     dutch = pl.col("format") == "bulletin"
     coverage_end = (pl.col("coverage_end") + "-01").str.to_date("%Y-%m-%d").dt.month_end()
-    staged = observations.with_columns(
-        *periods(pl.col("period")),
-        *(
-            code_of(pl.col(f"{name}_label"), name, observations[f"{name}_label"]).alias(
-                f"{name}_code"
-            )
-            for name in DIMENSIONS
-        ),
-        returns=decode_number(pl.col("returns_text"), dutch, pl.Int64),
-        share_pct=decode_number(pl.col("share_pct_text"), dutch, pl.Float64),
-    ).with_columns(
-        is_within_coverage=(pl.col("period_start").dt.year() != pl.col("report_year"))
-        | (pl.col("period_end") <= coverage_end),
+    # Periods repeat: each distinct one is parsed once, then joined to its rows.
+    distinct = observations.select(pl.col("period").unique())
+    staged = (
+        observations.join(
+            distinct.with_columns(*periods(pl.col("period"))), on="period", how="left"
+        )
+        .with_columns(
+            *(
+                code_of(pl.col(f"{name}_label"), name, observations[f"{name}_label"]).alias(
+                    f"{name}_code"
+                )
+                for name in DIMENSIONS
+            ),
+            returns=decode_number(pl.col("returns_text"), dutch, pl.Int64),
+            share_pct=decode_number(pl.col("share_pct_text"), dutch, pl.Float64),
+        )
+        .with_columns(
+            is_within_coverage=(pl.col("period_start").dt.year() != pl.col("report_year"))
+            | (pl.col("period_end") <= coverage_end),
+        )
     )
     return staged.select(STAGED_SCHEMA.keys()).cast(STAGED_SCHEMA)

@@ -35,6 +35,19 @@ MART_TABLES = (
 )
 
 
+# DuckDB spills to disk past this, so that millions of rows never take the machine's memory;
+# and rows need not keep their input order, which lets large copies stream.
+DUCKDB_CONFIG = {
+    "memory_limit": "1GB",
+    "preserve_insertion_order": False,
+}
+
+
+def connect(path: Path | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection (in memory, or to a file) with the project's bounded memory."""
+    return duckdb.connect(str(path or ":memory:"), read_only=read_only, config=DUCKDB_CONFIG)
+
+
 def arrow(frame: pl.DataFrame) -> object:
     """A polars frame as Arrow for DuckDB, strings handed over without copying."""
     return frame.to_arrow(compat_level=pl.CompatLevel.newest())
@@ -43,7 +56,7 @@ def arrow(frame: pl.DataFrame) -> object:
 def open_new(path: Path) -> duckdb.DuckDBPyConnection:
     """A connection to a new, empty warehouse file in the storage format 1.x reads."""
     path.unlink(missing_ok=True)
-    con = duckdb.connect()
+    con = connect()
     con.execute(f"attach '{path}' as warehouse (storage_version '{STORAGE_VERSION}')")
     con.execute("use warehouse")
     # One deterministic surrogate key for every dimension: stable from run to run.

@@ -39,7 +39,7 @@ CHANNELS = {"RETURN_PARTNER": 42.0, "RECEPTION_NETWORK": 13.0, "RETURN_DESK": 45
 def staged_of(path: Path) -> tuple[dict, pl.DataFrame]:
     """Parse and stage a file, as the pipeline does."""
     parsed = parse_file(path, "0" * 64)
-    return parsed.edition, stage(with_edition(parsed.edition, parsed.observations.lazy().collect()))
+    return parsed.edition, stage(with_edition(parsed.edition, parsed.observations))
 
 
 def write(tmp_path: Path, content: str | bytes, name: str = "bulletin.txt") -> Path:

@@ -18,7 +18,7 @@ def parsed(tmp_path: Path, body: str, header: str = HEADER) -> tuple[dict, pl.Da
     path = tmp_path / "typed-in.csv"
     path.write_text(header + body, encoding="utf-8")
     result = parse_file(path, "f" * 64)
-    return result.edition, stage(with_edition(result.edition, result.observations.lazy().collect()))
+    return result.edition, stage(with_edition(result.edition, result.observations))
 
 
 def test_codes_names_and_periods(tmp_path: Path) -> None:
@@ -93,5 +93,23 @@ def test_bad_rows(tmp_path: Path, body: str, reason: str, line: int) -> None:
 def test_missing_column(tmp_path: Path) -> None:
     with pytest.raises(BulletinError, match="lacks the columns share_pct"):
         parsed(
-            tmp_path, "2019,,,,,3\n", header="period,organiser,country,category,channel,returns,x\n"
+            tmp_path,
+            "2019,,,,,3,\n",
+            header="period,organiser,country,category,channel,returns,x\n",
         )
+
+
+def test_row_with_missing_fields(tmp_path: Path) -> None:
+    with pytest.raises(BulletinError) as error:
+        parsed(tmp_path, "2019,,,,,3,,\n2019,,,,3\n")
+    assert (error.value.reason, error.value.line) == (
+        "the row has 5 fields where the header has 8",
+        3,
+    )
+
+
+def test_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "latin.csv"
+    path.write_bytes(HEADER.encode() + "2019,,Géorgie,,,3,,\n".encode("cp1252"))
+    with pytest.raises(BulletinError, match="not UTF-8"):
+        parse_file(path, "0")

@@ -57,5 +57,5 @@ def test_parses_or_raises_bulletin_error(content: bytes) -> None:
         except BulletinError as error:
             assert error.reason and error.file == "mutated.txt"
             return
-        staged = stage(with_edition(parsed.edition, parsed.observations.lazy().collect()))
-        assert len(staged) == len(parsed.observations.lazy().collect()) > 0
+        staged = stage(with_edition(parsed.edition, parsed.observations))
+        assert len(staged) == len(parsed.observations) > 0

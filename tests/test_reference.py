@@ -18,7 +18,7 @@ from flows.reference import country_labels, country_names, labels, normalise
         ("Georgië", "GE"), ("Macedonië", "MK"), ("Macédoine", "MK"), ("Wit-Rusland", "BY"),
         ("Bosnië-Herzegovina", "BA"), ("Kosovo", "XK"), ("Andere", "_O"),
         # Codes and English names work too; case and accents do not matter.
-        ("UA", "UA"), ("Ukraine", "UA"), ("OEKRAINE", "UA"),
+        ("UA", "UA"), ("Ukraine", "UA"), ("OEKRAINE", "UA"), ("XK", "XK"), ("CS", "CS"),
     ],
 )  # fmt: skip
 def test_country_names_resolve(name: str, code: str) -> None:
