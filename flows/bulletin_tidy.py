@@ -15,17 +15,17 @@ from flows.errors import BulletinError
 
 COLUMNS = ("period", "organiser", "country", "category", "channel", "returns", "share_pct")
 PERIOD = r"\d{4}(-(0[1-9]|1[0-2]))?|\d{4}-(0[1-9]|1[0-2])/\d{4}-(0[1-9]|1[0-2])"
-# Each rule: why a row is refused, and the condition that finds it.
+# Each rule: why a row is refused, and the condition that finds it among its observations.
 RULES = {
     "period '{period}' is not YYYY, YYYY-MM or YYYY-MM/YYYY-MM": (
         f"not regexp_full_match(period, '{PERIOD}')"
     ),
-    "the row has neither returns nor share_pct": "returns = '' and share_pct = ''",
-    "returns '{returns}' is not a whole number": (
-        r"returns != '' and not regexp_full_match(returns, '-?\d+')"
+    "the row has neither returns nor share_pct": "returns_text is null and share_pct_text is null",
+    "returns '{returns_text}' is not a whole number": (
+        r"not regexp_full_match(returns_text, '-?\d+')"
     ),
-    "share_pct '{share_pct}' is not a number": (
-        r"share_pct != '' and not regexp_full_match(share_pct, '-?\d+(\.\d+)?')"
+    "share_pct '{share_pct_text}' is not a number": (
+        r"not regexp_full_match(share_pct_text, '-?\d+(\.\d+)?')"
     ),
 }
 # A row's table: the dimension it breaks down (organisers and totals: the monthly table).
@@ -40,39 +40,13 @@ TABLE_CODE = """
 
 
 def load(con: duckdb.DuckDBPyConnection, path: Path, sha256: str) -> dict:
-    """Check a tidy CSV and append its rows to `observations`; the edition it makes.
+    """Append a tidy CSV's rows to `observations`, check them, and return the edition.
 
-    Raises BulletinError, naming the first offending line, and then appends nothing.
+    Raises BulletinError, naming the first offending line; its rows are then removed again.
     """
     file = path.name
     header = read_header(path)
-    # Line numbers follow the file's order only while DuckDB keeps the input order.
-    con.execute("set preserve_insertion_order = true")
-    try:
-        con.execute(
-            "create or replace temp table tidy_file as"
-            " select *, (row_number() over ())::integer + 1 as line_number from read_csv("
-            "   $path, columns = $columns, header = true, auto_detect = false,"
-            "   delim = ',', quote = '\"', escape = '\"')",
-            {"path": str(path), "columns": dict.fromkeys(header, "VARCHAR")},
-        )
-    except duckdb.Error as error:
-        raise csv_error(file, error) from None
-    finally:
-        con.execute("reset preserve_insertion_order")
-    try:
-        return load_rows(con, file, sha256)
-    finally:
-        con.execute("drop table if exists tidy_file")
-        con.execute("drop view if exists tidy_rows")
-
-
-def load_rows(con: duckdb.DuckDBPyConnection, file: str, sha256: str) -> dict:
-    """Validate the rows of `tidy_file` and append them to `observations`."""
-    names = {
-        name.strip().lower(): name
-        for (name,) in con.sql("select column_name from (describe tidy_file)").fetchall()
-    }
+    names = {name.strip().lower(): name for name in header}
     missing = [name for name in COLUMNS if name not in names]
     if missing:
         raise BulletinError(file, f"the header lacks the columns {', '.join(missing)}", 1)
@@ -80,49 +54,68 @@ def load_rows(con: duckdb.DuckDBPyConnection, file: str, sha256: str) -> dict:
         f"trim(coalesce(\"{names[name]}\", '')) as {name}" if name in names else f"'' as {name}"
         for name in (*COLUMNS, "footnote")
     )
-    con.execute(
-        f"create or replace temp view tidy_rows as select {columns}, line_number from tidy_file"
-    )
+    # Line numbers follow the file's order only while DuckDB keeps the input order.
+    con.execute("set preserve_insertion_order = true")
+    try:
+        con.execute(
+            f"""
+            insert into observations by name
+            select
+                $sha256 as sha256,
+                {TABLE_CODE} as table_code,
+                concat_ws('|', organiser, country, category, channel) as row_label,
+                'returns|share_pct' as column_label,
+                period,
+                organiser as organiser_label,
+                country as country_label,
+                category as category_label,
+                channel as channel_label,
+                nullif(returns, '') as returns_text,
+                nullif(share_pct, '') as share_pct_text,
+                footnote as footnote_marks,
+                line_number
+            from (
+                select {columns}, (row_number() over ())::integer + 1 as line_number
+                from read_csv(
+                    $path, columns = $columns, header = true, auto_detect = false,
+                    delim = ',', quote = '"', escape = '"'
+                )
+            )
+            """,
+            {"sha256": sha256, "path": str(path), "columns": dict.fromkeys(header, "VARCHAR")},
+        )
+    except duckdb.Error as error:
+        raise csv_error(file, error) from None
+    finally:
+        con.execute("reset preserve_insertion_order")
+    try:
+        return check(con, file, sha256)
+    except BulletinError:
+        con.execute("delete from observations where sha256 = ?", [sha256])
+        raise
+
+
+def check(con: duckdb.DuckDBPyConnection, file: str, sha256: str) -> dict:
+    """Refuse the file at its first offending row; else its edition, from its periods."""
     checks = ", ".join(
         f"min(line_number) filter (where {condition})" for condition in RULES.values()
     )
     rows, start, end, *first_bad = con.sql(
         f"select count(*), min(left(period, 7)), max(split_part(period, '/', -1)), {checks}"
-        " from tidy_rows"
+        " from observations where sha256 = $sha256",
+        params={"sha256": sha256},
     ).fetchall()[0]
     if rows == 0:
         raise BulletinError(file, "the file has a header but no rows", 1)
     for reason, line in zip(RULES, first_bad, strict=True):
         if line is not None:
-            row = (
-                con.sql(f"select * from tidy_rows where line_number = {line}")
-                .pl()
-                .row(0, named=True)
-            )
-            raise BulletinError(file, reason.format(**row), line)
+            row = con.sql(
+                "select * from observations where sha256 = $sha256 and line_number = $line",
+                params={"sha256": sha256, "line": line},
+            ).pl()
+            raise BulletinError(file, reason.format(**row.row(0, named=True)), line)
     start = start if len(start) == 7 else f"{start[:4]}-01"
     end = end if len(end) == 7 else f"{end[:4]}-12"
-    con.execute(
-        f"""
-        insert into observations by name
-        select
-            ? as sha256,
-            {TABLE_CODE} as table_code,
-            concat_ws('|', organiser, country, category, channel) as row_label,
-            'returns|share_pct' as column_label,
-            period,
-            organiser as organiser_label,
-            country as country_label,
-            category as category_label,
-            channel as channel_label,
-            nullif(returns, '') as returns_text,
-            nullif(share_pct, '') as share_pct_text,
-            footnote as footnote_marks,
-            line_number
-        from tidy_rows
-        """,
-        [sha256],
-    )
     return {
         "format": "tidy",
         "language": "und",

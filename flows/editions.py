@@ -53,7 +53,7 @@ delete from footnotes where sha256 not in (select sha256 from editions);
 # Editions parsed in one go before they are written to the store.
 FLUSH_EVERY = 1000
 # Rows staged at a time: memory stays bounded however large a tidy file is.
-STAGE_BATCH_ROWS = 1_000_000
+STAGE_BATCH_ROWS = 500_000
 
 
 @dataclass(frozen=True)
