@@ -27,6 +27,7 @@ CORE_TABLES = (
     "dim_footnote",
     "fact_returns",
     "latest_returns",
+    "period_totals",
 )
 MART_TABLES = (
     "monthly_returns",

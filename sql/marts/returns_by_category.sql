@@ -1,26 +1,13 @@
 -- marts.returns_by_category: one row per period and category of migrant
-with latest as (
+with categories as (
     select *
     from core.latest_returns as latest
     where
-        latest.organiser_code = '_T'
+        latest.table_code = 'CATEGORY'
+        and latest.category_code != '_T'
+        and latest.organiser_code = '_T'
         and latest.country_code = '_T'
         and latest.channel_code = '_T'
-),
-
-categories as (
-    select * from latest where latest.table_code = 'CATEGORY' and latest.category_code != '_T'
-),
-
--- the total the table states, else the period's overall total
-period_totals as (
-    select latest.period_code, latest.returns as period_total
-    from latest
-    where latest.category_code = '_T' and latest.returns is not null
-    qualify row_number() over (
-        partition by latest.period_code
-        order by latest.table_code != 'CATEGORY', latest.table_priority
-    ) = 1
 )
 
 select
@@ -40,5 +27,7 @@ select
     -- lineage
     categories.bulletin
 from categories
-left join period_totals on period_totals.period_code = categories.period_code
+left join core.period_totals as period_totals
+    on period_totals.table_code = categories.table_code
+    and period_totals.period_code = categories.period_code
 order by categories.period_start, categories.period_end, categories.category_code

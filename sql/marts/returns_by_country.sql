@@ -1,26 +1,13 @@
 -- marts.returns_by_country: one row per period and destination (named countries and _O)
-with latest as (
+with countries as (
     select *
     from core.latest_returns as latest
     where
-        latest.organiser_code = '_T'
+        latest.table_code = 'COUNTRY'
+        and latest.country_code != '_T'
+        and latest.organiser_code = '_T'
         and latest.category_code = '_T'
         and latest.channel_code = '_T'
-),
-
-countries as (
-    select * from latest where latest.table_code = 'COUNTRY' and latest.country_code != '_T'
-),
-
--- the total the table states, else the period's overall total
-period_totals as (
-    select latest.period_code, latest.returns as period_total
-    from latest
-    where latest.country_code = '_T' and latest.returns is not null
-    qualify row_number() over (
-        partition by latest.period_code
-        order by latest.table_code != 'COUNTRY', latest.table_priority
-    ) = 1
 )
 
 select
@@ -47,6 +34,8 @@ select
     -- lineage
     countries.bulletin
 from countries
-left join period_totals on period_totals.period_code = countries.period_code
+left join core.period_totals as period_totals
+    on period_totals.table_code = countries.table_code
+    and period_totals.period_code = countries.period_code
 order by
     countries.period_start, countries.period_end, countries.country_code = '_O', rank, countries.country_code
