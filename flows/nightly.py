@@ -15,7 +15,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from flows import pipeline
-from flows.editions import Edition, RawFile, discover
+from flows.editions import Edition, RawFile, discover, parse_new, stage_new
 from flows.quality import Finding, QualityGate, forget_results
 from flows.report import RunReport
 from flows.settings import Settings
@@ -39,13 +39,13 @@ def parse_bulletins(files: list[RawFile], cache_dir: Path) -> tuple:
         if done % shown == 0 or done == total:
             print(f"  parsed {done}/{total} files", file=sys.stderr, flush=True)
 
-    return pipeline.parse_all(files, cache_dir, progress if len(files) > 20 else None)
+    return parse_new(files, cache_dir, progress if len(files) > 20 else None)
 
 
 @task(name="stage bulletins", cache_policy=NO_CACHE, **IO_RETRIES)
 def stage_bulletins(editions: list[Edition], cache_dir: Path) -> int:
     """Typed and coded tables of the editions not staged before; how many were staged now."""
-    return pipeline.stage_all(editions, cache_dir)
+    return stage_new(editions, cache_dir)
 
 
 @task(name="check bulletins", cache_policy=NO_CACHE)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,8 +16,6 @@ from flows.editions import (
     RawFile,
     Rejection,
     cache_version,
-    parse_new,
-    stage_new,
     store_path,
 )
 from flows.quality import Finding, QualityGate
@@ -42,18 +39,6 @@ class Checked:
     accepted: list[Edition]
     rejected: list[Rejection]
     findings: list[Finding] = field(default_factory=list)
-
-
-def parse_all(
-    files: list[RawFile], cache_dir: Path, progress: Callable[[int, int], None] | None = None
-) -> tuple[list[Edition], list[Rejection], int]:
-    """Parsed editions, rejected files and how many were parsed now (not read from the store)."""
-    return parse_new(files, cache_dir, progress)
-
-
-def stage_all(editions: list[Edition], cache_dir: Path) -> int:
-    """Stage every edition not staged before; how many were staged now."""
-    return stage_new(editions, cache_dir)
 
 
 def inputs_fingerprint(files: list[RawFile], expectations_dir: Path) -> str:

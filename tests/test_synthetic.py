@@ -10,7 +10,7 @@ import pytest
 from conftest import PROJECT_DIR
 
 from flows import pipeline, synthetic
-from flows.editions import discover
+from flows.editions import discover, parse_new, stage_new
 from flows.quality import QualityGate
 
 
@@ -24,9 +24,9 @@ def test_generated_editions_parse_and_pass_their_checks(
     raw = tmp_path / "raw"
     raw.mkdir()
     (raw / "synthetic.txt").write_text(synthetic.bulletin(year, month, countries, seed=7))
-    editions, rejected, _ = pipeline.parse_all(discover(raw), tmp_path / "cache")
+    editions, rejected, _ = parse_new(discover(raw), tmp_path / "cache")
     assert rejected == []
-    assert pipeline.stage_all(editions, tmp_path / "cache") == 1
+    assert stage_new(editions, tmp_path / "cache") == 1
     edition = editions[0].edition
     assert (edition["report_year"], edition["coverage_end"]) == (year, f"{year}-{month:02d}")
     con = duckdb.connect()
