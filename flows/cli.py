@@ -22,6 +22,10 @@ def prefect_environment() -> None:
 
 def run(args: argparse.Namespace) -> int:
     """One run now, on the embedded default (a temporary local Prefect API)."""
+    raw_dir = Settings.load(raw_dir=args.raw_dir).raw_dir
+    if not raw_dir.is_dir():
+        print(f"no raw folder at {raw_dir}: give --raw-dir, or put bulletins in data/raw")
+        return 2
     prefect_environment()
     from flows.nightly import nightly
 

@@ -83,6 +83,12 @@ def test_command_line_run_and_sql(raw_dir: Path, tmp_path: Path) -> None:
     assert bad.returncode == 1 and "query failed" in bad.stderr
     usage = subprocess.run([command, "launch"], capture_output=True, text=True, check=False)
     assert usage.returncode == 2
+    missing = subprocess.run(
+        [command, "run", "--raw-dir", str(tmp_path / "nowhere")],
+        capture_output=True, text=True, env=env, check=False,
+    )  # fmt: skip
+    assert missing.returncode == 2 and "no raw folder at" in missing.stdout
+    assert "Traceback" not in missing.stdout + missing.stderr
 
 
 @pytest.mark.usefixtures("prefect_api")
