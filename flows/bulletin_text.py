@@ -99,9 +99,11 @@ def split_rows(lines: list[str], file: str) -> tuple[list[Table], list[Row], lis
         if number <= skip_to or not text:
             continue
         if match := FOOTNOTE.match(text):
-            block = [match["text"]]
+            block = [match["text"].strip()]
             end = number
-            while end < len(lines) and lines[end].strip():
+            # The text goes on over the next lines until its sentence ends, a blank line comes,
+            # or a line of figures starts (extracts do not always leave a blank line).
+            while end < len(lines) and is_continuation(block[-1], lines[end].strip()):
                 block.append(lines[end].strip())
                 end += 1
             footnotes.append({"mark": match["marks"], "text": " ".join(block), "line": number})
@@ -129,6 +131,13 @@ def split_rows(lines: list[str], file: str) -> tuple[list[Table], list[Row], lis
             run.append(row)
     tables += close_run(run, None, prose)
     return tables, history, footnotes
+
+
+def is_continuation(previous: str, line: str) -> bool:
+    """Whether `line` continues a footnote's text that ended with `previous`."""
+    if not line or previous.endswith("."):
+        return False
+    return not (FOOTNOTE.match(line) or HISTORY.match(line) or ROW.match(line))
 
 
 def close_run(run: list[Row], total: Row | None, prose: list[tuple[int, str]]) -> list[Table]:

@@ -253,3 +253,19 @@ def test_missing_monthly_header(sample_text: str, tmp_path: Path) -> None:
     with pytest.raises(BulletinError) as error:
         parse_file(write(tmp_path, text), "0")
     assert "header of the monthly table" in error.value.reason
+
+
+def test_tables_in_another_order_and_without_blank_lines(sample_text: str, tmp_path: Path) -> None:
+    start = sample_text.index("land aantal terugkeerders")
+    end = sample_text.index("categorie %")
+    moved = sample_text[start:end] + "\n" + sample_text[:start] + sample_text[end:]
+    dense = "\n".join(line for line in moved.split("\n") if line.strip())
+    _, reference = staged_of(write(tmp_path, sample_text, "sample.txt"))
+    columns = ["table_code", "period_code", "organiser_code", "country_code", "category_code",
+               "channel_code", "returns", "share_pct", "footnote_marks"]  # fmt: skip
+    for name, text in (("moved.txt", moved), ("dense.txt", dense)):
+        edition, staged = staged_of(write(tmp_path, text, name))
+        assert edition["coverage_end"] == "2018-10"
+        assert staged.select(columns).sort(columns).equals(reference.select(columns).sort(columns))
+    parsed = parse_file(tmp_path / "dense.txt", "0")
+    assert [f["text"][-13:] for f in parsed.footnotes] == ["door de DVZ).", "teruggekeerd."]
