@@ -1,71 +1,101 @@
 -- checks.bulletin_observations: one row per bulletin, table and period, summarising its
 -- observations (smallest and largest figures, unresolved labels, duplicates, months outside the
 -- coverage) with the line and label of the first offending row; the bulletin suite asserts on it
-with flagged as (
+with staged as (
+    select * from staged_observations
+),
+
+-- observations published more than once in a table and period of a bulletin
+repeated as (
     select
-        staged.*,
-        count(*) over (
-            partition by
-                staged.file, staged.table_code, staged.period_code, staged.organiser_code,
-                staged.country_code, staged.category_code, staged.channel_code
-        ) > 1 as is_duplicate
-    from staged_observations as staged
+        staged.file,
+        staged.table_code,
+        staged.period_code,
+        count(*) as observations,
+        max(staged.line_number) as line,
+        arg_max(staged.row_label, staged.line_number) as label
+    from staged
+    group by
+        staged.file, staged.table_code, staged.period_code, staged.organiser_code,
+        staged.country_code, staged.category_code, staged.channel_code
+    having count(*) > 1
+),
+
+duplicates as (
+    select
+        repeated.file,
+        repeated.table_code,
+        repeated.period_code,
+        sum(repeated.observations) as duplicate_observations,
+        arg_min(repeated.label, repeated.line) as duplicate_observation,
+        min(repeated.line) as duplicate_observation_line
+    from repeated
+    group by repeated.file, repeated.table_code, repeated.period_code
+),
+
+summary as (
+    select
+        -- keys
+        staged.file,
+        staged.table_code,
+        staged.period_code,
+        staged.table_code || ' ' || staged.period_code as subject,
+        min(staged.line_number) as line,
+        count(*) as observations,
+        -- figures
+        min(staged.returns) as min_returns,
+        arg_min(staged.line_number, staged.returns) as min_returns_line,
+        arg_min(staged.row_label, staged.returns) as min_returns_label,
+        max(staged.returns) as max_returns,
+        arg_max(staged.line_number, staged.returns) as max_returns_line,
+        min(staged.share_pct) as min_share_pct,
+        arg_min(staged.line_number, staged.share_pct) as min_share_pct_line,
+        max(staged.share_pct) as max_share_pct,
+        arg_max(staged.line_number, staged.share_pct) as max_share_pct_line,
+        -- labels without a code
+        count(*) filter (where staged.country_code is null) as unresolved_countries,
+        arg_min(staged.row_label, staged.line_number) filter (
+            where staged.country_code is null
+        ) as unresolved_country,
+        min(staged.line_number) filter (where staged.country_code is null) as unresolved_country_line,
+        count(*) filter (where staged.category_code is null) as unresolved_categories,
+        arg_min(staged.row_label, staged.line_number) filter (
+            where staged.category_code is null
+        ) as unresolved_category,
+        min(staged.line_number) filter (
+            where staged.category_code is null
+        ) as unresolved_category_line,
+        count(*) filter (where staged.channel_code is null) as unresolved_channels,
+        arg_min(staged.row_label, staged.line_number) filter (
+            where staged.channel_code is null
+        ) as unresolved_channel,
+        min(staged.line_number) filter (where staged.channel_code is null) as unresolved_channel_line,
+        count(*) filter (where staged.organiser_code is null) as unresolved_organisers,
+        arg_min(staged.row_label, staged.line_number) filter (
+            where staged.organiser_code is null
+        ) as unresolved_organiser,
+        min(staged.line_number) filter (
+            where staged.organiser_code is null
+        ) as unresolved_organiser_line,
+        -- report-year figures after the coverage end
+        count(*) filter (where not staged.is_within_coverage) as months_after_coverage,
+        arg_min(staged.row_label, staged.line_number) filter (
+            where not staged.is_within_coverage
+        ) as month_after_coverage,
+        min(staged.line_number) filter (
+            where not staged.is_within_coverage
+        ) as month_after_coverage_line
+    from staged
+    group by staged.file, staged.table_code, staged.period_code
 )
 
 select
-    -- keys
-    flagged.file,
-    flagged.table_code || ' ' || flagged.period_code as subject,
-    min(flagged.line_number) as line,
-    count(*) as observations,
-    -- figures
-    min(flagged.returns) as min_returns,
-    arg_min(flagged.line_number, flagged.returns) as min_returns_line,
-    arg_min(flagged.row_label, flagged.returns) as min_returns_label,
-    max(flagged.returns) as max_returns,
-    arg_max(flagged.line_number, flagged.returns) as max_returns_line,
-    min(flagged.share_pct) as min_share_pct,
-    arg_min(flagged.line_number, flagged.share_pct) as min_share_pct_line,
-    max(flagged.share_pct) as max_share_pct,
-    arg_max(flagged.line_number, flagged.share_pct) as max_share_pct_line,
-    -- labels without a code
-    count(*) filter (where flagged.country_code is null) as unresolved_countries,
-    arg_min(flagged.row_label, flagged.line_number) filter (
-        where flagged.country_code is null
-    ) as unresolved_country,
-    min(flagged.line_number) filter (where flagged.country_code is null) as unresolved_country_line,
-    count(*) filter (where flagged.category_code is null) as unresolved_categories,
-    arg_min(flagged.row_label, flagged.line_number) filter (
-        where flagged.category_code is null
-    ) as unresolved_category,
-    min(flagged.line_number) filter (
-        where flagged.category_code is null
-    ) as unresolved_category_line,
-    count(*) filter (where flagged.channel_code is null) as unresolved_channels,
-    arg_min(flagged.row_label, flagged.line_number) filter (
-        where flagged.channel_code is null
-    ) as unresolved_channel,
-    min(flagged.line_number) filter (where flagged.channel_code is null) as unresolved_channel_line,
-    count(*) filter (where flagged.organiser_code is null) as unresolved_organisers,
-    arg_min(flagged.row_label, flagged.line_number) filter (
-        where flagged.organiser_code is null
-    ) as unresolved_organiser,
-    min(flagged.line_number) filter (
-        where flagged.organiser_code is null
-    ) as unresolved_organiser_line,
-    -- observations published twice
-    count(*) filter (where flagged.is_duplicate) as duplicate_observations,
-    arg_max(flagged.row_label, flagged.line_number) filter (
-        where flagged.is_duplicate
-    ) as duplicate_observation,
-    max(flagged.line_number) filter (where flagged.is_duplicate) as duplicate_observation_line,
-    -- report-year figures after the coverage end
-    count(*) filter (where not flagged.is_within_coverage) as months_after_coverage,
-    arg_min(flagged.row_label, flagged.line_number) filter (
-        where not flagged.is_within_coverage
-    ) as month_after_coverage,
-    min(flagged.line_number) filter (
-        where not flagged.is_within_coverage
-    ) as month_after_coverage_line
-from flagged
-group by flagged.file, flagged.table_code, flagged.period_code
+    summary.*,
+    coalesce(duplicates.duplicate_observations, 0) as duplicate_observations,
+    duplicates.duplicate_observation,
+    duplicates.duplicate_observation_line
+from summary
+left join duplicates
+    on duplicates.file = summary.file
+    and duplicates.table_code = summary.table_code
+    and duplicates.period_code = summary.period_code
