@@ -54,8 +54,19 @@ def load(con: duckdb.DuckDBPyConnection, path: Path, sha256: str) -> dict:
         f"trim(coalesce(\"{names[name]}\", '')) as {name}" if name in names else f"'' as {name}"
         for name in (*COLUMNS, "footnote")
     )
-    # Line numbers follow the file's order only while DuckDB keeps the input order.
+    # Rows keep the file's order while DuckDB keeps the input order: a row's id is its line - 2.
     con.execute("set preserve_insertion_order = true")
+    try:
+        con.execute(
+            "create or replace temp table tidy_file as select * from read_csv("
+            "  $path, columns = $columns, header = true, auto_detect = false,"
+            "  delim = ',', quote = '\"', escape = '\"')",
+            {"path": str(path), "columns": dict.fromkeys(header, "VARCHAR")},
+        )
+    except duckdb.Error as error:
+        raise csv_error(file, error) from None
+    finally:
+        con.execute("reset preserve_insertion_order")
     try:
         con.execute(
             f"""
@@ -74,25 +85,16 @@ def load(con: duckdb.DuckDBPyConnection, path: Path, sha256: str) -> dict:
                 nullif(share_pct, '') as share_pct_text,
                 footnote as footnote_marks,
                 line_number
-            from (
-                select {columns}, (row_number() over ())::integer + 1 as line_number
-                from read_csv(
-                    $path, columns = $columns, header = true, auto_detect = false,
-                    delim = ',', quote = '"', escape = '"'
-                )
-            )
+            from (select {columns}, (rowid + 2)::integer as line_number from tidy_file)
             """,
-            {"sha256": sha256, "path": str(path), "columns": dict.fromkeys(header, "VARCHAR")},
+            {"sha256": sha256},
         )
-    except duckdb.Error as error:
-        raise csv_error(file, error) from None
-    finally:
-        con.execute("reset preserve_insertion_order")
-    try:
         return check(con, file, sha256)
     except BulletinError:
         con.execute("delete from observations where sha256 = ?", [sha256])
         raise
+    finally:
+        con.execute("drop table if exists tidy_file")
 
 
 def check(con: duckdb.DuckDBPyConnection, file: str, sha256: str) -> dict:
