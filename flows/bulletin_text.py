@@ -143,7 +143,7 @@ def is_continuation(previous: str, line: str) -> bool:
 def close_run(run: list[Row], total: Row | None, prose: list[tuple[int, str]]) -> list[Table]:
     """Cut a run of rows into tables of one kind each; unknown labels join their neighbours."""
     rows = list(run)
-    # Lines above a table that end in a number ("... in 2018") are part of its header, except
+    # Lines above a table that end in a number ("... in <year>") are part of its header, except
     # above the country table, whose first country may be one no list knows yet.
     while rows and not rows[0].kind and (not rows[0].label or first_kind(rows) != "COUNTRY"):
         rows.pop(0)
