@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
@@ -50,7 +51,9 @@ class Measure:
     peak_mib: float
 
 
-def measure(command: list[str], env: dict, repeat: int, prepare=None) -> Measure:
+def measure(
+    command: list[str], env: dict, repeat: int, prepare: Callable[[], None] | None = None
+) -> Measure:
     """Median wall time and peak memory of a command run `repeat` times."""
     times, peaks = [], []
     for _ in range(repeat):
@@ -81,7 +84,7 @@ def run_command(raw: Path, warehouse: Path) -> list[str]:
     ]
 
 
-def fresh(folder: Path):
+def fresh(folder: Path) -> Callable[[], None]:
     """A function that empties a run's output folder (a cold run: no cache, no warehouse)."""
 
     def prepare() -> None:
@@ -144,7 +147,14 @@ def main() -> int:
     }
     rows: list[tuple] = []
 
-    def report(case: str, result: Measure, count: float | None, unit: str, base=None, base_name=""):
+    def report(
+        case: str,
+        result: Measure,
+        count: float | None,
+        unit: str,
+        base: Measure | None = None,
+        base_name: str = "",
+    ) -> None:
         rate = f"{count / result.seconds:,.0f} {unit}/s" if count else ""
         ratio = f"{result.seconds / base.seconds:.2f}x {base_name}" if base else ""
         rows.append((case, f"{result.seconds:.2f}", rate, f"{result.peak_mib:,.0f}", ratio))
