@@ -55,8 +55,9 @@ def inputs_fingerprint(files: list[RawFile], expectations_dir: Path) -> str:
 
 def unchanged_publication(published: Path, fingerprint: str) -> tuple | None:
     """Row counts, rejections and Data Docs of the published file if built from these inputs."""
-    if not published.exists():
-        return None
+    exports = [published.parent / "marts" / f"{table}.parquet" for table in MART_EXPORTS]
+    if not published.exists() or not all(path.exists() for path in exports):
+        return None  # a missing file or export is published again
     try:
         con = warehouse.connect(published, read_only=True)
     except duckdb.Error:

@@ -252,6 +252,9 @@ def test_running_twice_changes_nothing(published: Path, raw_dir: Path, tmp_path:
     assert same.unchanged and not same.published and same.exit_code == 0
     assert same.parsed_now == 0 and same.row_counts["core.fact_returns"] == 77
     assert "**Nothing changed**" in same.markdown()
+    (published.parent / "marts" / "annual_returns.parquet").unlink()
+    again = nightly(raw_dir=str(raw_dir), warehouse=str(published))
+    assert again.published and (published.parent / "marts" / "annual_returns.parquet").exists()
     # A rebuild from the same files (here into another folder) gives the same tables and keys.
     other = tmp_path / "other" / "warehouse.duckdb"
     assert nightly(raw_dir=str(raw_dir), warehouse=str(other)).published
