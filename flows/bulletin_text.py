@@ -86,7 +86,7 @@ def row_kind(label: str) -> str | None:
     return None
 
 
-def split_rows(lines: list[str], file: str) -> tuple[list[Table], list[Row], list[dict]]:
+def split_rows(lines: list[str]) -> tuple[list[Table], list[Row], list[dict]]:
     """Tables of figures, history rows and footnote texts, in the order of the file."""
     tables: list[Table] = []
     history: list[Row] = []
@@ -216,21 +216,21 @@ def column_organiser(label: str) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
-def coverage(lines: list[str], file: str) -> tuple[int | None, int | None, int | None]:
-    """Coverage start and end months stated in the text ("t.e.m. <month>") and their line."""
-    for number, line in enumerate(lines, start=1):
+def coverage(lines: list[str]) -> tuple[int | None, int | None]:
+    """Coverage start and end months stated in the text ("t.e.m. <month>")."""
+    for line in lines:
         for match in COVERAGE.finditer(line.lower()):
             end = reference.months().get(reference.normalise(match["end"]))
             if end is None:
                 continue
             start = reference.months().get(reference.normalise(match["start"] or ""), 1)
-            return start, end, number
-    return None, None, None
+            return start, end
+    return None, None
 
 
 def parse(lines: list[str], file: str) -> ParsedFile:
     """Parse a bulletin's lines into its edition and its observations, with line numbers."""
-    tables, history, footnotes = split_rows(lines, file)
+    tables, history, footnotes = split_rows(lines)
     found: dict[str, Table] = {}
     for table in tables:
         if table.kind in found:
@@ -362,7 +362,7 @@ def monthly_observations(lines: list[str], table: Table, file: str) -> tuple[lis
                 )
             )
 
-    start, end, _ = coverage(lines, file)
+    start, end = coverage(lines)
     if end is None:
         if not full_months:
             raise BulletinError(file, "no month of the report year has figures", table.rows[0].line)

@@ -48,7 +48,7 @@ def serve(args: argparse.Namespace) -> int:
         os.environ["PREFECT_API_URL"] = f"{url}/api"
         print(f"Prefect UI: {url} (state in {os.environ['PREFECT_HOME']})", flush=True)
     # SIGTERM (a service manager stopping us) ends the process like Ctrl-C does.
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
+    signal.signal(signal.SIGTERM, interrupt)
     try:
         from prefect.schedules import Cron
 
@@ -70,6 +70,11 @@ def serve(args: argparse.Namespace) -> int:
             local_server.stop(server)
     print("Stopped.", flush=True)
     return 0
+
+
+def interrupt(*_: object) -> None:
+    """A signal handler that stops the process as Ctrl-C does."""
+    raise KeyboardInterrupt
 
 
 def sql(args: argparse.Namespace) -> int:

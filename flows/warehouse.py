@@ -6,6 +6,7 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+import pycountry
 
 from flows import reference
 
@@ -83,14 +84,10 @@ def register_reference(con: duckdb.DuckDBPyConnection) -> None:
             {"country_code": code, **{f"name_{k}": v for k, v in names.items()}}
             for code, names in reference.country_names().items()
         ]
-    ).with_columns(is_iso_3166=pl.col("country_code").is_in([c.upper() for c in _iso_codes()]))
+    ).with_columns(
+        is_iso_3166=pl.col("country_code").is_in([c.alpha_2 for c in pycountry.countries])
+    )
     con.register("reference_country", arrow(countries))
-
-
-def _iso_codes() -> list[str]:
-    import pycountry
-
-    return [country.alpha_2 for country in pycountry.countries]
 
 
 def build(con: duckdb.DuckDBPyConnection) -> None:
