@@ -15,9 +15,10 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from flows import pipeline
-from flows.editions import Edition, RawFile, discover, parse_new, stage_new
-from flows.quality import Finding, QualityGate, forget_results
-from flows.report import RunReport
+from flows.ingest.editions import Edition, RawFile, discover, parse_new, stage_new
+from flows.publish import publish
+from flows.quality.gate import Finding, QualityGate, forget_results
+from flows.report.run_report import RunReport
 from flows.settings import Settings
 
 # Only file and database I/O is retried; bad data is reported, never retried.
@@ -58,7 +59,7 @@ def check_bulletins(editions: list[Edition], settings: Settings, run_id: str) ->
 @task(name="verify published warehouse", cache_policy=NO_CACHE, **IO_RETRIES)
 def verify_published(published: Path, fingerprint: str) -> tuple | None:
     """Row counts, rejections and docs of the published file when built from the same inputs."""
-    return pipeline.unchanged_publication(published, fingerprint)
+    return publish.unchanged_publication(published, fingerprint)
 
 
 @task(name="build new warehouse", cache_policy=NO_CACHE, **IO_RETRIES)
@@ -84,7 +85,7 @@ def check_new_warehouse(
 @task(name="publish warehouse", cache_policy=NO_CACHE, **IO_RETRIES)
 def publish_warehouse(new_path: Path, published: Path) -> dict[str, int]:
     """The published file and Parquet exports, renamed into place; their row counts."""
-    return pipeline.publish(new_path, published)
+    return publish.publish(new_path, published)
 
 
 @task(name="report run", cache_policy=NO_CACHE)

@@ -3,24 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
-from flows import warehouse
-from flows.editions import (
-    Edition,
-    RawFile,
-    Rejection,
-    cache_version,
-    store_path,
-)
-from flows.quality import Finding, QualityGate
-
-MART_EXPORTS = (*warehouse.MART_TABLES, "data_quality", "rejected_bulletins", "publication")
+from flows import database
+from flows.ingest.editions import Edition, RawFile, Rejection, cache_version, store_path
+from flows.quality.gate import Finding, QualityGate
+from flows.warehouse import build as warehouse
 
 
 @dataclass
@@ -47,46 +39,10 @@ def inputs_fingerprint(files: list[RawFile], expectations_dir: Path) -> str:
     for raw in files:
         digest.update(f"{raw.path.name}\0{raw.sha256}\0".encode())
     package = Path(__file__).resolve().parent
-    sources = [*package.glob("*.py"), *warehouse.SQL_DIR.rglob("*.sql")]
+    sources = [*package.rglob("*.py"), *warehouse.SQL_DIR.rglob("*.sql")]
     for path in [*sorted(sources), *sorted(expectations_dir.glob("*.json"))]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
-
-
-def unchanged_publication(published: Path, fingerprint: str) -> tuple | None:
-    """Row counts, rejections and Data Docs of the published file if built from these inputs."""
-    exports = [published.parent / "marts" / f"{table}.parquet" for table in MART_EXPORTS]
-    if not published.exists() or not all(path.exists() for path in exports):
-        return None  # a missing file or export is published again
-    try:
-        con = warehouse.connect(published, read_only=True)
-    except duckdb.Error:
-        return None  # not a warehouse this project can read: rebuild it
-    try:
-        if con.sql("select inputs_fingerprint from marts.publication").fetchall() != [
-            (fingerprint,)
-        ]:
-            return None
-        counts = row_counts(con)
-        rejected = [
-            Rejection(**r)
-            for r in con.sql("select * from marts.rejected_bulletins").pl().to_dicts()
-        ]
-    except duckdb.Error:
-        return None
-    finally:
-        con.close()
-    docs = published.parent / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
-    return counts, rejected, docs if docs.exists() else None
-
-
-def row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Rows of the fact and of every exported mart."""
-    tables = [("core", "fact_returns"), *(("marts", t) for t in MART_EXPORTS)]
-    return {
-        f"{schema}.{table}": con.sql(f"select count(*) from {schema}.{table}").fetchall()[0][0]
-        for schema, table in tables
-    }
 
 
 def attach_store(con: duckdb.DuckDBPyConnection, editions: list[Edition], cache_dir: Path) -> None:
@@ -110,7 +66,7 @@ def check_bulletins(editions: list[Edition], gate: QualityGate, cache_dir: Path)
     """Run the bulletin suites on all editions at once; a critical failure rejects a bulletin."""
     if not editions:
         return Checked([], [])
-    con = warehouse.connect()
+    con = database.connect()
     try:
         attach_store(con, editions, cache_dir)
         findings = gate.check("bulletin", con)
@@ -153,7 +109,7 @@ def build_warehouse(editions: list[Edition], new_path: Path, log: RunLog, cache_
 
 def check_warehouse(new_path: Path, gate: QualityGate) -> list[Finding]:
     """Run the warehouse suites on the new file and store every finding in it."""
-    con = warehouse.connect(new_path)
+    con = database.connect(new_path)
     try:
         findings = gate.check("warehouse", con)
         warehouse.write_quality(con, gate.results())
@@ -161,24 +117,3 @@ def check_warehouse(new_path: Path, gate: QualityGate) -> list[Finding]:
     finally:
         con.close()
     return findings
-
-
-def publish(new_path: Path, published: Path) -> dict[str, int]:
-    """Export the marts to Parquet, then rename the new file and the exports into place."""
-    marts_dir = published.parent / "marts"
-    marts_dir.mkdir(parents=True, exist_ok=True)
-    con = warehouse.connect(new_path, read_only=True)
-    staged_exports = []
-    try:
-        for table in MART_EXPORTS:
-            target = marts_dir / f".{table}.parquet.new"
-            con.execute(f"copy (select * from marts.{table}) to '{target}' (format parquet)")
-            staged_exports.append((target, marts_dir / f"{table}.parquet"))
-        counts = row_counts(con)
-    finally:
-        con.close()
-    # A reader holding the old file keeps reading it; new connections see the new one.
-    os.replace(new_path, published)
-    for temporary, final in staged_exports:
-        os.replace(temporary, final)
-    return counts

@@ -9,8 +9,8 @@ import pytest
 from derive import cut_coverage, replace_countries, shift_years, windows
 
 from flows.errors import BulletinError
-from flows.raw_file import parse_file
-from flows.stage import stage, with_edition
+from flows.ingest.parse import parse_file
+from flows.ingest.stage import stage, with_edition
 
 MONTHS = ["01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12"]
 FEDASIL_2018 = [204, 270, 270, 300, 291, 261, 336, 277, 176, 182]

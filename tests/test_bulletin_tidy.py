@@ -8,8 +8,8 @@ import polars as pl
 import pytest
 
 from flows.errors import BulletinError
-from flows.raw_file import parse_file
-from flows.stage import stage, with_edition
+from flows.ingest.parse import parse_file
+from flows.ingest.stage import stage, with_edition
 
 HEADER = "period,organiser,country,category,channel,returns,share_pct,footnote\n"
 

@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from flows.errors import BulletinError
-from flows.raw_file import parse_file
-from flows.stage import stage, with_edition
+from flows.ingest.parse import parse_file
+from flows.ingest.stage import stage, with_edition
 
 SAMPLE_LINES = (
     next((Path(__file__).resolve().parent.parent / "data" / "raw").glob("*.txt"))

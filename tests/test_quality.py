@@ -11,8 +11,8 @@ import duckdb
 import pytest
 from conftest import PROJECT_DIR, SAMPLE
 
-from flows import warehouse
 from flows.nightly import nightly
+from flows.warehouse import build as warehouse
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
 TIDY = "period,organiser,country,category,channel,returns,share_pct\n"

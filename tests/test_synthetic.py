@@ -10,8 +10,8 @@ import pytest
 from conftest import PROJECT_DIR
 
 from flows import pipeline, synthetic
-from flows.editions import discover, parse_new, stage_new
-from flows.quality import QualityGate
+from flows.ingest.editions import discover, parse_new, stage_new
+from flows.quality.gate import QualityGate
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ import duckdb
 import pandas as pd
 import polars as pl
 
-from flows.warehouse import SQL_DIR
+from flows.warehouse.build import SQL_DIR
 
 SEVERITIES = ("critical", "warning", "info")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flows.editions import Edition, Rejection
-from flows.quality import Finding
+from flows.ingest.editions import Edition, Rejection
+from flows.quality.gate import Finding
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Reading a raw file: its hash, its text (UTF-8 or Windows-1252) and its format."""
+"""Reading a raw file: its hash, its text (UTF-8 or Windows-1252), and what a parser makes of it."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
 import polars as pl
 
 from flows.errors import BulletinError
@@ -80,29 +79,3 @@ def clean_lines(text: str) -> list[str]:
     return [
         line.replace("\u00a0", " ").replace("\u202f", " ").rstrip() for line in text.splitlines()
     ]
-
-
-def is_tidy(path: Path) -> bool:
-    """Whether a file is a tidy CSV: it opens with a header whose first column is period."""
-    with open(path, "rb") as handle:
-        head = handle.read(64).removeprefix(b"\xef\xbb\xbf")
-    return head.replace(b" ", b"").lower().startswith(b"period,")
-
-
-def parse_file(path: Path, sha256: str) -> ParsedFile:
-    """Parse one raw file, bulletin text or tidy CSV, by its content."""
-    from flows import bulletin_text, bulletin_tidy
-
-    if is_tidy(path):
-        con = duckdb.connect()
-        con.execute(OBSERVATIONS_TABLE)
-        edition = bulletin_tidy.load(con, path, sha256)
-        observations = con.sql("select * exclude (sha256) from observations").pl()
-        con.close()
-        parsed = ParsedFile(edition, observations.cast(RAW_SCHEMA))
-    else:
-        text, encoding = decode(path.read_bytes(), path.name)
-        parsed = bulletin_text.parse(clean_lines(text), path.name)
-        parsed.edition["encoding"] = encoding
-    parsed.edition |= {"sha256": sha256, "file_name": path.name}
-    return parsed

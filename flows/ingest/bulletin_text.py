@@ -14,7 +14,7 @@ import polars as pl
 
 from flows import reference
 from flows.errors import BulletinError
-from flows.raw_file import RAW_SCHEMA, ParsedFile
+from flows.ingest.raw_file import RAW_SCHEMA, ParsedFile
 
 # Dutch numbers: "1.234" (thousands), "15" or "15,5" (decimal comma); marks like "*" follow.
 NUMBER = r"\d{1,3}(?:\.\d{3})+|\d+(?:,\d+)?"

@@ -9,8 +9,9 @@ import polars as pl
 import pycountry
 
 from flows import reference
+from flows.database import arrow, connect
 
-SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+SQL_DIR = Path(__file__).resolve().parent.parent.parent / "sql"
 # DuckDB 1.x readers (the CLI 1.5, BI drivers) cannot open files in 2.x's default format. Files
 # in the v1.3.0 format open in DuckDB 1.3 and newer, and are written twice as fast as v1.2.0's
 # (10 million rows: 2.5 s against 4.5 s on the benchmark machine).
@@ -37,24 +38,6 @@ MART_TABLES = (
     "returns_by_category",
     "returns_by_channel",
 )
-
-
-# DuckDB spills to disk past this, so that millions of rows never take the machine's memory;
-# and rows need not keep their input order, which lets large copies stream.
-DUCKDB_CONFIG = {
-    "memory_limit": "1GB",
-    "preserve_insertion_order": False,
-}
-
-
-def connect(path: Path | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection (in memory, or to a file) with the project's bounded memory."""
-    return duckdb.connect(str(path or ":memory:"), read_only=read_only, config=DUCKDB_CONFIG)
-
-
-def arrow(frame: pl.DataFrame) -> object:
-    """A polars frame as Arrow for DuckDB, strings handed over without copying."""
-    return frame.to_arrow(compat_level=pl.CompatLevel.newest())
 
 
 def open_new(path: Path) -> duckdb.DuckDBPyConnection:

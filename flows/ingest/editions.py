@@ -18,14 +18,19 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from flows import bulletin_tidy, reference
+from flows import reference
+from flows.database import DUCKDB_CONFIG
 from flows.errors import BulletinError
-from flows.raw_file import OBSERVATIONS_TABLE, ParsedFile, is_tidy, parse_file, sha256_of
-from flows.stage import STAGED_SCHEMA, stage
-from flows.warehouse import DUCKDB_CONFIG
+from flows.ingest import bulletin_tidy
+from flows.ingest.parse import is_tidy, parse_file
+from flows.ingest.raw_file import OBSERVATIONS_TABLE, ParsedFile, sha256_of
+from flows.ingest.stage import STAGED_SCHEMA, stage
 
 # The code and reference data that decide what parsing and staging make of the same bytes.
-PARSING_MODULES = ("raw_file", "bulletin_text", "bulletin_tidy", "stage", "reference", "errors")
+PARSING_MODULES = (
+    "ingest/raw_file", "ingest/parse", "ingest/bulletin_text", "ingest/bulletin_tidy",
+    "ingest/stage", "reference", "errors",
+)  # fmt: skip
 EDITION_COLUMNS = {
     "sha256": pl.String,
     "format": pl.String,
@@ -106,7 +111,7 @@ def discover(raw_dir: Path) -> list[RawFile]:
 @cache
 def cache_version() -> str:
     """A digest of the parsing code and the reference files: a change of either re-parses all."""
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parent.parent
     parts = [(package / f"{module}.py").read_bytes() for module in PARSING_MODULES]
     parts += [p.read_bytes() for p in sorted(reference.REFERENCE_DIR.glob("*.csv"))]
     return hashlib.sha256(b"\0".join(parts)).hexdigest()[:12]

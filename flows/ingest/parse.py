@@ -1,0 +1,34 @@
+"""Choosing the reader of a raw file by its content: tidy CSV or bulletin text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from flows.ingest import bulletin_text, bulletin_tidy
+from flows.ingest.raw_file import OBSERVATIONS_TABLE, RAW_SCHEMA, ParsedFile, clean_lines, decode
+
+
+def is_tidy(path: Path) -> bool:
+    """Whether a file is a tidy CSV: it opens with a header whose first column is period."""
+    with open(path, "rb") as handle:
+        head = handle.read(64).removeprefix(b"\xef\xbb\xbf")
+    return head.replace(b" ", b"").lower().startswith(b"period,")
+
+
+def parse_file(path: Path, sha256: str) -> ParsedFile:
+    """Parse one raw file, bulletin text or tidy CSV, by its content."""
+    if is_tidy(path):
+        con = duckdb.connect()
+        con.execute(OBSERVATIONS_TABLE)
+        edition = bulletin_tidy.load(con, path, sha256)
+        observations = con.sql("select * exclude (sha256) from observations").pl()
+        con.close()
+        parsed = ParsedFile(edition, observations.cast(RAW_SCHEMA))
+    else:
+        text, encoding = decode(path.read_bytes(), path.name)
+        parsed = bulletin_text.parse(clean_lines(text), path.name)
+        parsed.edition["encoding"] = encoding
+    parsed.edition |= {"sha256": sha256, "file_name": path.name}
+    return parsed

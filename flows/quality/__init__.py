@@ -1,0 +1,1 @@
+"""Quality: the Great Expectations suites that gate what is published."""

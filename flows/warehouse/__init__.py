@@ -1,0 +1,1 @@
+"""Warehouse: build the star schema and the marts into a new DuckDB file."""
