@@ -6,6 +6,7 @@ import argparse
 import os
 import signal
 import sys
+from pathlib import Path
 
 from flows import local_server
 from flows.settings import PROJECT_DIR, Settings
@@ -99,6 +100,30 @@ def sql(args: argparse.Namespace) -> int:
     return 0
 
 
+def report(args: argparse.Namespace) -> int:
+    """Write the HTML report of the published file, read-only, and print its path."""
+    import duckdb
+
+    from flows.report.html import write_report
+
+    settings = Settings.load(warehouse=args.warehouse)
+    output = Path(args.output) if args.output else settings.report_dir
+    if not settings.warehouse.is_file():
+        print(f"no published warehouse at {settings.warehouse}: run `voluntary-returns run` first")
+        return 1
+    try:
+        page = write_report(settings.warehouse, output)
+    except duckdb.Error as error:
+        reason = str(error).splitlines()[0]
+        print(f"{settings.warehouse} is not a warehouse this version can read: {reason}")
+        return 1
+    except OSError as error:
+        print(f"cannot write the report into {output}: {error.strerror}")
+        return 1
+    print(f"Report: {page.as_uri()}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run the chosen command."""
     parser = argparse.ArgumentParser(
@@ -125,6 +150,10 @@ def main(argv: list[str] | None = None) -> int:
     sql_parser.add_argument("--max-rows", type=int, default=100, help="rows to print at most")
     sql_parser.add_argument("--max-width", type=int, default=160, help="characters per line")
     sql_parser.set_defaults(handler=sql)
+    report_parser = commands.add_parser("report", help="write the HTML report of the warehouse")
+    report_parser.add_argument("--warehouse", help="published file (default data/warehouse.duckdb)")
+    report_parser.add_argument("--output", help="folder of index.html (default data/report)")
+    report_parser.set_defaults(handler=report)
     args = parser.parse_args(argv)
     return args.handler(args)
 

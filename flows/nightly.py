@@ -17,7 +17,9 @@ from prefect.cache_policies import NO_CACHE
 from flows import pipeline
 from flows.ingest.editions import Edition, RawFile, discover, parse_new, stage_new
 from flows.publish import publish
+from flows.quality.freshness import FreshnessLimits
 from flows.quality.gate import Finding, QualityGate, forget_results
+from flows.report.html import write_report
 from flows.report.run_report import RunReport
 from flows.settings import Settings
 
@@ -78,7 +80,7 @@ def check_new_warehouse(
     """The warehouse suites' findings (stored in the new file with the earlier ones) and docs."""
     gate = QualityGate(settings.expectations_dir, settings.docs_root, run_id)
     gate.findings = list(earlier)
-    findings = pipeline.check_warehouse(new_path, gate)
+    findings = pipeline.check_warehouse(new_path, gate, FreshnessLimits.of(settings))
     return findings, gate.build_docs()
 
 
@@ -86,6 +88,12 @@ def check_new_warehouse(
 def publish_warehouse(new_path: Path, published: Path) -> dict[str, int]:
     """The published file and Parquet exports, renamed into place; their row counts."""
     return publish.publish(new_path, published)
+
+
+@task(name="write report page", cache_policy=NO_CACHE, **IO_RETRIES)
+def write_report_page(published: Path, settings: Settings) -> Path:
+    """The HTML report of the published file (figures, charts, quality, freshness)."""
+    return write_report(published, settings.report_dir, limits=FreshnessLimits.of(settings))
 
 
 @task(name="report run", cache_policy=NO_CACHE)
@@ -131,6 +139,9 @@ def nightly(
             report.row_counts, report.rejected, report.docs = published
         else:
             load_and_publish(files, fingerprint, settings, report)
+        if report.published or report.unchanged:
+            # Rewritten by unchanged runs too: its freshness is judged against the day of the run.
+            report.page = write_report_page(settings.warehouse, settings)
     report_run(report)
     get_run_logger().info("run %s finished with exit status %s", run_id, report.exit_code)
     return report

@@ -11,6 +11,7 @@ import polars as pl
 
 from flows import database
 from flows.ingest.editions import Edition, RawFile, Rejection, cache_version, store_path
+from flows.quality import freshness
 from flows.quality.gate import Finding, QualityGate
 from flows.warehouse import build as warehouse
 
@@ -103,15 +104,21 @@ def build_warehouse(editions: list[Edition], new_path: Path, log: RunLog, cache_
         warehouse.write_run_log(
             con, log.run_id, log.fingerprint, [r.__dict__ for r in log.rejected], len(editions)
         )
+        warehouse.describe(con)
     finally:
         warehouse.close(con)
 
 
-def check_warehouse(new_path: Path, gate: QualityGate) -> list[Finding]:
-    """Run the warehouse suites on the new file and store every finding in it."""
+def check_warehouse(
+    new_path: Path, gate: QualityGate, limits: freshness.FreshnessLimits
+) -> list[Finding]:
+    """Run the warehouse suites and the freshness check on the new file; store every finding."""
     con = database.connect(new_path)
     try:
         findings = gate.check("warehouse", con)
+        fresh = freshness.check(con, gate.checked_at.date(), limits).finding()
+        gate.findings.append(fresh)
+        findings.append(fresh)
         warehouse.write_quality(con, gate.results())
         con.execute("checkpoint")
     finally:

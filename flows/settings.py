@@ -19,6 +19,11 @@ class Settings:
     expectations_dir: Path = PROJECT_DIR / "expectations"  # suites (JSON)
     schedule: str = "0 2 * * *"  # cron of the nightly run, in `timezone`
     timezone: str = "Europe/Brussels"
+    # Like dbt's source freshness: days from the newest edition's coverage end to the day of the
+    # check. Editions come about monthly, a month or so after their coverage ends: past 60 days
+    # one is missing (warn), past 120 several are (error). Neither stops a publish.
+    freshness_warn_after_days: int = 60
+    freshness_error_after_days: int = 120
 
     @property
     def data_dir(self) -> Path:
@@ -29,6 +34,11 @@ class Settings:
     def marts_dir(self) -> Path:
         """Parquet exports of the marts."""
         return self.data_dir / "marts"
+
+    @property
+    def report_dir(self) -> Path:
+        """The HTML report of the published file (index.html)."""
+        return self.data_dir / "report"
 
     @property
     def cache_dir(self) -> Path:

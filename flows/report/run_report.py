@@ -26,6 +26,7 @@ class RunReport:
     stopped: str = ""
     row_counts: dict[str, int] = field(default_factory=dict)
     docs: Path | None = None
+    page: Path | None = None  # the HTML report of the published file
 
     @property
     def warnings(self) -> list[Finding]:
@@ -86,6 +87,8 @@ class RunReport:
         if self.row_counts:
             lines += ["", "## Rows published", ""]
             lines += [f"- {table}: {count}" for table, count in self.row_counts.items()]
+        if self.page:
+            lines += ["", f"Report: {self.page.as_uri()}"]
         if self.docs:
             lines += ["", f"Data Docs: {self.docs}"]
         return "\n".join(lines)

@@ -7,11 +7,13 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pycountry
+import yaml
 
 from flows import reference
 from flows.database import arrow, connect
 
 SQL_DIR = Path(__file__).resolve().parent.parent.parent / "sql"
+DICTIONARY = SQL_DIR / "dictionary.yml"
 # DuckDB 1.x readers (the CLI 1.5, BI drivers) cannot open files in 2.x's default format. Files
 # in the v1.3.0 format open in DuckDB 1.3 and newer, and are written twice as fast as v1.2.0's
 # (10 million rows: 2.5 s against 4.5 s on the benchmark machine).
@@ -127,6 +129,42 @@ def write_quality(con: duckdb.DuckDBPyConnection, results: pl.DataFrame) -> None
     con.register("quality_results", arrow(results))
     query = (SQL_DIR / "marts" / "data_quality.sql").read_text()
     con.execute(f"create or replace table marts.data_quality as {query}")
+    describe(con, "marts.data_quality")
+
+
+def describe(con: duckdb.DuckDBPyConnection, only: str | None = None) -> None:
+    """Comment the core and mart tables of the current database, and their columns, from the
+    data dictionary (sql/dictionary.yml); `only` names one table ("marts.data_quality").
+
+    Columns the dictionary does not describe are left bare (a test finds them), and entries for
+    tables or columns that do not exist are skipped, so that a stale entry never stops a build.
+    """
+    dictionary = yaml.safe_load(DICTIONARY.read_text(encoding="utf-8"))
+    shared, tables = dictionary["shared_columns"], dictionary["tables"]
+    columns = con.execute(
+        "select schema_name || '.' || table_name, column_name from duckdb_columns()"
+        " where database_name = current_database() and schema_name in ('core', 'marts')"
+        " order by schema_name, table_name, column_index"
+    ).fetchall()
+    for table in dict.fromkeys(name for name, _ in columns):
+        if table not in tables or only not in (None, table):
+            continue
+        entry = tables[table]
+        con.execute(f"comment on table {identifier(table)} is {literal(entry['description'])}")
+        own = entry.get("columns", {})
+        for name, column in columns:
+            if name == table and (text := own.get(column) or shared.get(column)):
+                con.execute(f"comment on column {identifier(table, column)} is {literal(text)}")
+
+
+def identifier(table: str, column: str | None = None) -> str:
+    """A schema.table (and column) quoted by DuckDB itself."""
+    return str(duckdb.ColumnExpression(*table.split("."), *([column] if column else [])))
+
+
+def literal(text: str) -> str:
+    """A string literal quoted by DuckDB itself (COMMENT ON takes no bind parameters)."""
+    return str(duckdb.ConstantExpression(text))
 
 
 def close(con: duckdb.DuckDBPyConnection) -> None:
