@@ -41,3 +41,19 @@ def raw_dir(tmp_path: Path) -> Path:
     folder.mkdir()
     shutil.copy(SAMPLE, folder / SAMPLE.name)
     return folder
+
+
+@pytest.fixture(scope="session")
+def published_sample(prefect_api, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The warehouse (and its report, data/report/index.html) published from the sample alone,
+    once for the tests that only read it."""
+    from flows.nightly import nightly
+
+    folder = tmp_path_factory.mktemp("published-sample")
+    raw = folder / "raw"
+    raw.mkdir()
+    shutil.copy(SAMPLE, raw / SAMPLE.name)
+    warehouse = folder / "data" / "warehouse.duckdb"
+    report = nightly(raw_dir=str(raw), warehouse=str(warehouse))
+    assert report.exit_code == 0, report.markdown()
+    return warehouse

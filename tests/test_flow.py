@@ -66,6 +66,7 @@ def test_command_line_run_and_sql(raw_dir: Path, tmp_path: Path) -> None:
     assert run.returncode == 1, run.stdout + run.stderr
     assert "Traceback" not in run.stdout + run.stderr
     assert "**Published**" in run.stdout
+    assert f"Report: {(tmp_path / 'report' / 'index.html').as_uri()}" in run.stdout
     assert (
         "broken.txt, line 38: 'Maart' has 3 figures where the monthly table has 4 columns"
         in run.stdout
@@ -101,6 +102,7 @@ def test_only_changed_files_are_parsed_and_the_report_says_so(
     assert first.published and "- parsed now: 2; unchanged: 0" in summary()
     second = nightly(raw_dir=str(raw_dir), warehouse=str(target))
     assert second.unchanged and not second.published and second.exit_code == 0
+    assert second.page == tmp_path / "report" / "index.html" and second.page.is_file()
     assert "**Nothing changed**" in summary() and "- parsed now: 0; unchanged: 2" in summary()
     (raw_dir / "next.txt").write_text(shift_years(sample_text, 2))
     third = nightly(raw_dir=str(raw_dir), warehouse=str(target))
@@ -119,12 +121,14 @@ def test_artifacts_carry_the_figures_of_the_run(raw_dir: Path, tmp_path: Path) -
     markdown = summary()
     assert report.run_id in markdown
     assert "- core.fact_returns: 77" in markdown and "- marts.monthly_returns: 22" in markdown
-    assert "- warnings: 3" in markdown
+    assert "- warnings: 4" in markdown
+    assert f"Report: {report.page.as_uri()}" in markdown and report.page.is_file()
     table = Artifact.get("quality-results").data
     rows = json.loads(table) if isinstance(table, str) else table
     failed = sorted((row["suite"], row["expectation"]) for row in rows if not row["success"])
     assert failed == [
         ("bulletin_totals", "category_total_agrees_with_other_tables"),
         ("bulletin_totals", "published_shares_agree_with_counts"),
+        ("freshness", "newest_edition_is_fresh"),  # the sample's figures end in October 2018
         ("marts.returns_by_category", "published_shares_agree_with_counts"),
     ]

@@ -126,6 +126,7 @@ def test_the_sample_publishes_with_its_known_warnings(raw_dir: Path, tmp_path: P
     assert [row[:4] for row in rows] == [
         ("bulletin_totals", "category_total_agrees_with_other_tables", "warning", SAMPLE.name),
         ("bulletin_totals", "published_shares_agree_with_counts", "warning", SAMPLE.name),
+        ("freshness", "newest_edition_is_fresh", "warning", SAMPLE.name),
         ("marts.returns_by_category", "published_shares_agree_with_counts", "warning", None),
     ]
     assert rows[0][4] == (
@@ -133,6 +134,8 @@ def test_the_sample_publishes_with_its_known_warnings(raw_dir: Path, tmp_path: P
         " COUNTRY 2018-01/2018-10: stated 2609, computed 2713 (line 97)"
     )
     assert "Asielzoekers 2018-01/2018-10: stated 15, computed 18 (line 91)" in rows[1][4]
+    # Figures that end in October 2018 are stale: a warning, never a reason not to publish.
+    assert rows[2][4].startswith("error: the newest edition covers up to 2018-10-31, ")
     docs = report.docs
     assert docs and docs.exists() and docs.is_relative_to(tmp_path)
     assert "bulletin_totals" in docs.read_text()

@@ -103,10 +103,11 @@ def check(con: duckdb.DuckDBPyConnection, checked_on: date, limits: FreshnessLim
         ).fetchall()
     }
     # The publication date is shown where the warehouse records one.
-    published = "published_on" if "published_on" in columns else "null::date"
+    dated = [name for name in ("publication_date", "published_on") if name in columns]
+    published = dated[0] if dated else "null::date"
     newest = con.execute(
         f"select file_name, coverage_end, {published} from core.dim_bulletin"
-        " order by coverage_end desc, vintage_rank limit 1"
+        " order by coverage_end desc, coverage_start, file_name limit 1"
     ).fetchall()  # fetchall, not fetchone: DuckDB 2 keeps an unfinished result pending
     if not newest:
         return Freshness(checked_on, limits)

@@ -151,7 +151,10 @@ def read(warehouse: Path, today: date, limits: FreshnessLimits) -> ReportData:
     """
     con = database.connect(warehouse, read_only=True)
     try:
-        editions = rows(con, "select * from core.dim_bulletin order by vintage_rank")
+        editions = rows(
+            con,
+            "select * from core.dim_bulletin order by coverage_end desc, coverage_start, file_name",
+        )
         publication = rows(con, "select * from marts.publication")
         newest = editions[0]["coverage_end"] if editions else None
         revisions = None
