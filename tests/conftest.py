@@ -19,6 +19,17 @@ os.environ["PREFECT_LOGGING_LEVEL"] = "WARNING"
 SAMPLE = next((PROJECT_DIR / "data" / "raw").glob("*.txt"))
 
 
+def query(path: Path, sql: str, parameters: list | None = None) -> list[tuple]:
+    """Rows of one query on a warehouse file, opened read-only."""
+    import duckdb
+
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql, parameters or []).fetchall()
+    finally:
+        con.close()
+
+
 @pytest.fixture(scope="session")
 def sample_text() -> str:
     """The sample bulletin's text."""

@@ -7,30 +7,22 @@ import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
 import yaml
+from conftest import query
 
 from flows.warehouse.build import DICTIONARY
 
 LAYERS = "schema_name in ('core', 'marts')"
 
 
-def catalog(path: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.sql(sql).fetchall()
-    finally:
-        con.close()
-
-
 def test_every_core_and_mart_column_has_a_description(published_sample: Path) -> None:
-    bare = catalog(
+    bare = query(
         published_sample,
         "select schema_name || '.' || table_name || '.' || column_name from duckdb_columns()"
         f" where {LAYERS} and (comment is null or comment = '') order by all",
     )
     assert bare == [], f"describe these columns in {DICTIONARY.name}: {bare}"
-    tables = catalog(
+    tables = query(
         published_sample,
         f"select schema_name || '.' || table_name, comment from duckdb_tables() where {LAYERS}",
     )
@@ -38,7 +30,7 @@ def test_every_core_and_mart_column_has_a_description(published_sample: Path) ->
     comments = dict(tables)
     assert comments["marts.monthly_returns"].startswith("Voluntary returns per month: one row per")
     described = dict(
-        catalog(
+        query(
             published_sample,
             "select column_name, comment from duckdb_columns()"
             " where schema_name = 'marts' and table_name = 'returns_by_category'",
@@ -50,7 +42,7 @@ def test_every_core_and_mart_column_has_a_description(published_sample: Path) ->
 
 def test_the_dictionary_describes_only_what_exists(published_sample: Path) -> None:
     dictionary = yaml.safe_load(DICTIONARY.read_text(encoding="utf-8"))
-    columns = catalog(
+    columns = query(
         published_sample,
         "select schema_name || '.' || table_name, column_name from duckdb_columns()"
         f" where {LAYERS}",

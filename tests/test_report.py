@@ -10,10 +10,9 @@ import sys
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pytest
 from browser import Rendered, render
-from conftest import SAMPLE
+from conftest import SAMPLE, query
 
 from flows import synthetic
 from flows.nightly import nightly
@@ -23,14 +22,6 @@ from flows.report.html import write_report
 
 CHARTS = ("monthly", "history", "countries", "categories", "channels")
 SCRIPT = "<script>alert('x')</script>"
-
-
-def query(path: Path, sql: str, parameters: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql, parameters or []).fetchall()
-    finally:
-        con.close()
 
 
 def text(rendered: Rendered, selector: str) -> str:

@@ -14,20 +14,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import PROJECT_DIR, SAMPLE
+from conftest import PROJECT_DIR, SAMPLE, query
 from derive import shift_years
 
 from flows.nightly import nightly
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
-
-
-def query(path: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.sql(sql).fetchall()
-    finally:
-        con.close()
 
 
 def digest(path: Path) -> str:

@@ -149,8 +149,13 @@ def read(warehouse: Path, today: date, limits: FreshnessLimits) -> ReportData:
 
     Raises duckdb.Error when the file is not a warehouse of this project.
     """
-    con = database.connect(warehouse, read_only=True)
+    con = database.connect()
     try:
+        # Attached to a connection of its own rather than opened: DuckDB shares one database
+        # per path and process, so a reader of the file replaced by the publish (in this process)
+        # would otherwise be handed the old data, or refuse a connection of another configuration.
+        con.execute("attach ? as published (read_only)", [str(warehouse)])
+        con.execute("use published")
         editions = rows(
             con,
             "select * from core.dim_bulletin order by coverage_end desc, coverage_start, file_name",
