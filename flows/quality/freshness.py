@@ -57,16 +57,21 @@ class Freshness:
         return "warn" if age > self.limits.warn_after_days else "pass"
 
     def describe(self) -> str:
-        """The check in words: status, coverage end, age and limits."""
+        """The check in words: status, then `account`."""
+        return f"{self.status}: {self.account}"
+
+    @property
+    def account(self) -> str:
+        """Coverage end, publication date, age and limits in words."""
         limits = (
             f"warn after {self.limits.warn_after_days} days,"
             f" error after {self.limits.error_after_days}"
         )
         if self.coverage_end is None:
-            return f"error: no edition is loaded ({limits})"
+            return f"no edition is loaded ({limits})"
         published = f", published {self.published_on}" if self.published_on else ""
         return (
-            f"{self.status}: the newest edition covers up to {self.coverage_end}{published},"
+            f"the newest edition covers up to {self.coverage_end}{published},"
             f" {self.age_days} days before {self.checked_on} ({limits})"
         )
 
