@@ -10,7 +10,14 @@ import duckdb
 import polars as pl
 
 from flows import database
-from flows.ingest.editions import Edition, RawFile, Rejection, cache_version, store_path
+from flows.ingest.editions import (
+    EDITION_COLUMNS,
+    Edition,
+    RawFile,
+    Rejection,
+    cache_version,
+    store_path,
+)
 from flows.quality import freshness
 from flows.quality.gate import Finding, QualityGate
 from flows.warehouse import build as warehouse
@@ -50,10 +57,10 @@ def attach_store(con: duckdb.DuckDBPyConnection, editions: list[Edition], cache_
     """Attach the store read-only, with `accepted` (the editions of this run, by their current
     file names) and `staged_observations` (their staged rows, with file, line and subject)."""
     con.execute(f"attach '{store_path(cache_dir)}' as store (read_only)")
-    accepted = pl.DataFrame([e.edition for e in editions]).select(
-        "sha256", "file_name", "format", "encoding", "language", "report_year",
-        "coverage_start", "coverage_end", "parsed_at",
-    )  # fmt: skip
+    columns = {"sha256": pl.String, "file_name": pl.String, **EDITION_COLUMNS}
+    accepted = pl.DataFrame(
+        [{name: e.edition.get(name) for name in columns} for e in editions], schema=columns
+    )
     con.register("accepted", accepted)
     con.execute(
         "create temp view staged_observations as"
@@ -70,28 +77,37 @@ def check_bulletins(editions: list[Edition], gate: QualityGate, cache_dir: Path)
     con = database.connect()
     try:
         attach_store(con, editions, cache_dir)
+        warehouse.register_reference(con)
         findings = gate.check("bulletin", con)
     finally:
         con.close()
-    rejected_files: dict[str, Rejection] = {}
+    failures: dict[str, list[Finding]] = {}
     for finding in findings:
         if finding.success or finding.severity != "critical":
             continue
         # A critical expectation that failed for the whole batch keeps every bulletin out.
         for edition in editions:
             if finding.bulletin in (None, edition.file_name):
-                rejected_files.setdefault(
-                    edition.file_name,
-                    Rejection(
-                        edition.file_name,
-                        edition.sha256,
-                        f"fails {finding.expectation}: {finding.observed}",
-                        finding.line,
-                        check=finding.expectation,
-                    ),
-                )
-    accepted = [e for e in editions if e.file_name not in rejected_files]
-    return Checked(accepted, list(rejected_files.values()), findings)
+                failures.setdefault(edition.file_name, []).append(finding)
+    rejected = [
+        rejection(edition, failures[edition.file_name])
+        for edition in editions
+        if edition.file_name in failures
+    ]
+    accepted = [e for e in editions if e.file_name not in failures]
+    return Checked(accepted, rejected, findings)
+
+
+def rejection(edition: Edition, failed: list[Finding]) -> Rejection:
+    """One rejection naming every critical check a bulletin fails, the first line first."""
+    failed = sorted(failed, key=lambda f: (f.line is None, f.line or 0))
+    return Rejection(
+        edition.file_name,
+        edition.sha256,
+        "; ".join(f"fails {f.expectation}: {f.observed}" for f in failed),
+        failed[0].line,
+        check=", ".join(f.expectation for f in failed),
+    )
 
 
 def build_warehouse(editions: list[Edition], new_path: Path, log: RunLog, cache_dir: Path) -> None:

@@ -14,16 +14,19 @@ import pycountry
 REFERENCE_DIR = Path(__file__).resolve().parent.parent / "data" / "reference"
 
 # Dimensions whose code lists are reference files named <dimension>.csv.
-CODE_LISTS = ("organiser", "category", "channel", "source_table")
+CODE_LISTS = ("organiser", "category", "channel", "source_table", "source")
 LANGUAGES = ("nl", "fr", "en")
 
 
 @lru_cache(maxsize=65536)
 def normalise(label: str) -> str:
-    """Fold a label for lookups: no accents, no case, no parenthesised notes, single spaces."""
+    """Fold a label for lookups: no accents, no case, no punctuation, single spaces.
+
+    Text in brackets is kept: "Asielzoekers (uitgeprocedeerd en in procedure)" is not
+    "Asielzoekers". A bracketed label resolves through an alias row that says why.
+    """
     text = unicodedata.normalize("NFKD", label)
     text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
-    text = re.sub(r"\([^)]*\)", " ", text)
     text = re.sub(r"[^\w+]+", " ", text)
     return " ".join(text.split())
 

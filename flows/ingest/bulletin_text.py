@@ -373,6 +373,10 @@ def monthly_observations(lines: list[str], table: Table, file: str) -> tuple[lis
         "report_year": report_year,
         "coverage_start": f"{report_year}-{start:02d}",
         "coverage_end": f"{report_year}-{end:02d}",
+        # The factsheet is Fedasil's own publication; it states no date of its own.
+        "source_code": "FEDASIL",
+        "source_label": None,
+        "published_on": None,
     }
 
     total = table.total

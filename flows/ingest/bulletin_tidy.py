@@ -1,31 +1,65 @@
 """Parser of the tidy CSV format: one observation per row, codes or names per dimension.
 
 DuckDB reads the file straight into the store's table of raw observations: millions of rows
-never pass through Python, and every check below is one query over them.
+never pass through Python, and every check below is one query over them. A file is one
+publication: its optional `source` and `published_on` columns say whose and when.
 """
 
 from __future__ import annotations
 
+import csv
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import duckdb
+import polars as pl
 
+from flows import reference
 from flows.errors import BulletinError
 
 COLUMNS = ("period", "organiser", "country", "category", "channel", "returns", "share_pct")
+OPTIONAL_COLUMNS = ("footnote", "source", "published_on")
+DIMENSIONS = ("organiser", "country", "category", "channel")
+# The separators a header may use: commas, or semicolons as Excel writes in a Belgian locale.
+DELIMITERS = (",", ";")
+# More digits than any count or share has: beyond them a figure is a typing error, and a
+# 64-bit integer would overflow.
+MAX_DIGITS = 15
 PERIOD = r"\d{4}(-(0[1-9]|1[0-2]))?|\d{4}-(0[1-9]|1[0-2])/\d{4}-(0[1-9]|1[0-2])"
-# Each rule: why a row is refused, and the condition that finds it among its observations.
+# A count has no decimals: a dot, comma or space before each group of three digits is a
+# thousands separator (4.267, 4,267, 4 267), the same one throughout.
+SPACES = " \u00a0\u202f"  # a space, a no-break space, a narrow no-break space
+COUNT = rf"-?(\d+|\d{{1,3}}(\.\d{{3}})+|\d{{1,3}}(,\d{{3}})+|\d{{1,3}}([{SPACES}]\d{{3}})+)"
+SHARE = r"-?\d+([.,]\d+)?"
+DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
+# Each rule: why a row is refused, and the condition that finds it among the file's rows.
 RULES = {
     "period '{period}' is not YYYY, YYYY-MM or YYYY-MM/YYYY-MM": (
         f"not regexp_full_match(period, '{PERIOD}')"
     ),
-    "the row has neither returns nor share_pct": "returns_text is null and share_pct_text is null",
-    "returns '{returns_text}' is not a whole number": (
-        r"not regexp_full_match(returns_text, '-?\d+')"
+    "the row has neither returns nor share_pct": "returns = '' and share_pct = ''",
+    "returns '{returns}' is not a whole number": (
+        f"returns != '' and not regexp_full_match(returns, '{COUNT}')"
     ),
-    "share_pct '{share_pct_text}' is not a number": (
-        r"not regexp_full_match(share_pct_text, '-?\d+(\.\d+)?')"
+    f"returns '{{returns}}' has more than {MAX_DIGITS} digits: no count is that large": (
+        f"length(regexp_replace(returns, '\\D', '', 'g')) > {MAX_DIGITS}"
+        f" and regexp_full_match(returns, '{COUNT}')"
+    ),
+    "share_pct '{share_pct}' is not a number": (
+        f"share_pct != '' and not regexp_full_match(share_pct, '{SHARE}')"
+    ),
+    f"share_pct '{{share_pct}}' has more than {MAX_DIGITS} digits": (
+        f"length(regexp_replace(share_pct, '\\D', '', 'g')) > {MAX_DIGITS}"
+        f" and regexp_full_match(share_pct, '{SHARE}')"
+    ),
+    "published_on '{published_on}' is not a date (YYYY-MM-DD or DD/MM/YYYY)": (
+        "published_on != '' and coalesce("
+        + ", ".join(f"try_strptime(published_on, '{f}')" for f in DATE_FORMATS)
+        + ") is null"
     ),
 }
 # A row's table: the dimension it breaks down (organisers and totals: the monthly table).
@@ -37,37 +71,76 @@ TABLE_CODE = """
         else 'MONTHLY'
     end
 """
+# Lines quoted in a rejection for each kind of problem; the others are counted.
+LINES_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How a tidy file is written: its separator and its column names (made unique)."""
+
+    delimiter: str
+    header: list[str]
+
+
+def sniff(path: Path) -> Layout | None:
+    """The layout of a tidy CSV (its header's first column is period), else None.
+
+    Headers quoted as R and pandas write them, and semicolons as Excel writes them in a Belgian
+    locale, are read too.
+    """
+    with open(path, "rb") as handle:
+        head = handle.read(4096).removeprefix(b"\xef\xbb\xbf")
+    line = head.split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8", errors="replace")
+    for delimiter in DELIMITERS:
+        names = next(csv.reader([line], delimiter=delimiter), [])
+        if len(names) > 1 and names[0].strip().lower() == "period":
+            names = [name.strip() or "unnamed" for name in names]
+            unique = [n if names.index(n) == i else f"{n}_{i}" for i, n in enumerate(names)]
+            return Layout(delimiter, unique)
+    return None
 
 
 def load(con: duckdb.DuckDBPyConnection, path: Path, sha256: str) -> dict:
-    """Append a tidy CSV's rows to `observations`, check them, and return the edition.
+    """Append a tidy CSV's rows to `observations`, after checking them; return the edition.
 
-    Raises BulletinError, naming the first offending line; its rows are then removed again.
+    Raises BulletinError naming every problem of the file at once (each kind of problem with
+    its lines); nothing of a refused file is appended.
     """
     file = path.name
-    header = read_header(path)
-    names = {name.strip().lower(): name for name in header}
+    layout = sniff(path)
+    if layout is None:
+        raise BulletinError(file, "the first line is not a header starting with 'period'", 1)
+    names = {name.lower(): name for name in layout.header}
     missing = [name for name in COLUMNS if name not in names]
     if missing:
         raise BulletinError(file, f"the header lacks the columns {', '.join(missing)}", 1)
     columns = ", ".join(
-        f"trim(coalesce(\"{names[name]}\", '')) as {name}" if name in names else f"'' as {name}"
-        for name in (*COLUMNS, "footnote")
+        f"trim(coalesce(tidy_file.\"{names[name]}\", '')) as {name}"
+        if name in names
+        else f"'' as {name}"
+        for name in (*COLUMNS, *OPTIONAL_COLUMNS)
     )
-    # Rows keep the file's order while DuckDB keeps the input order: a row's id is its line - 2.
+    # Rows keep the file's order while DuckDB keeps the input order: a row's id gives its line.
     con.execute("set preserve_insertion_order = true")
     try:
         con.execute(
             "create or replace temp table tidy_file as select * from read_csv("
             "  $path, columns = $columns, header = true, auto_detect = false,"
-            "  delim = ',', quote = '\"', escape = '\"')",
-            {"path": str(path), "columns": dict.fromkeys(header, "VARCHAR")},
+            "  delim = $delimiter, quote = '\"', escape = '\"')",
+            {
+                "path": str(path),
+                "columns": dict.fromkeys(layout.header, "VARCHAR"),
+                "delimiter": layout.delimiter,
+            },
         )
     except duckdb.Error as error:
-        raise csv_error(file, error) from None
+        raise csv_error(path, error) from None
     finally:
         con.execute("reset preserve_insertion_order")
     try:
+        con.execute(f"create or replace temp view tidy_rows as {rows_query(con, path, columns)}")
+        edition = check(con, path)
         con.execute(
             f"""
             insert into observations by name
@@ -85,37 +158,128 @@ def load(con: duckdb.DuckDBPyConnection, path: Path, sha256: str) -> dict:
                 nullif(share_pct, '') as share_pct_text,
                 footnote as footnote_marks,
                 line_number
-            from (select {columns}, (rowid + 2)::integer as line_number from tidy_file)
+            from tidy_rows
             """,
             {"sha256": sha256},
         )
-        return check(con, file, sha256)
-    except BulletinError:
-        con.execute("delete from observations where sha256 = ?", [sha256])
-        raise
+        return edition
     finally:
+        con.execute("drop view if exists tidy_rows")
         con.execute("drop table if exists tidy_file")
+        con.execute("drop table if exists tidy_line_shifts")
 
 
-def check(con: duckdb.DuckDBPyConnection, file: str, sha256: str) -> dict:
-    """Refuse the file at its first offending row; else its edition, from its periods."""
-    checks = ", ".join(
-        f"min(line_number) filter (where {condition})" for condition in RULES.values()
+def rows_query(con: duckdb.DuckDBPyConnection, path: Path, columns: str) -> str:
+    """The file's rows with trimmed cells and their line numbers; rows of empty cells are
+    left out (spreadsheets save them below a table).
+
+    A row's line is its row id plus 2, shifted where blank lines or quoted line breaks came
+    before it (found by one pass over the file, only when it has either).
+    """
+    empty = " and ".join(f"{name} = ''" for name in (*COLUMNS, *OPTIONAL_COLUMNS))
+    shifts = line_shifts(path)
+    if shifts:
+        frame = pl.DataFrame(
+            shifts, schema={"first_row": pl.Int64, "shift": pl.Int64}, orient="row"
+        )
+        con.register("line_shifts", frame)
+        con.execute("create or replace temp table tidy_line_shifts as select * from line_shifts")
+        con.unregister("line_shifts")
+        source = (
+            "tidy_file asof left join tidy_line_shifts"
+            " on tidy_file.rowid >= tidy_line_shifts.first_row"
+        )
+        shift = " + coalesce(tidy_line_shifts.shift, 0)"
+    else:
+        source, shift = "tidy_file", ""
+    lines = f"(tidy_file.rowid + 2{shift})::integer as line_number"
+    return f"select * from (select {columns}, {lines} from {source}) where not ({empty})"
+
+
+def line_shifts(path: Path) -> list[tuple[int, int]]:
+    """Where rows stop starting on line row id + 2: (first row id, lines to add), in order.
+
+    Blank lines (which DuckDB skips) and line breaks inside quotes move the rows after them
+    down. Empty for a file with neither, which is known from one scan of its bytes.
+    """
+    with open(path, "rb") as handle:
+        if not any(
+            b'"' in block or b"\n\n" in block or b"\n\r\n" in block for block in blocks(handle)
+        ):
+            return []
+    shifts = []
+    shift = 0
+    row = -2  # the header is row -1
+    quoted = False
+    with open(path, "rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not quoted:
+                if not line.strip(b"\r\n"):
+                    continue
+                row += 1
+                if row >= 0 and number - row - 2 != shift:
+                    shift = number - row - 2
+                    shifts.append((row, shift))
+            if line.count(b'"') % 2:
+                quoted = not quoted
+    return shifts
+
+
+def blocks(handle: BinaryIO, size: int = 1 << 20) -> Iterator[bytes]:
+    """A file's bytes in blocks that overlap by two bytes, so that no pair of line ends is cut."""
+    tail = b""
+    while block := handle.read(size):
+        yield tail + block
+        tail = block[-2:]
+
+
+def check(con: duckdb.DuckDBPyConnection, path: Path) -> dict:
+    """The edition of the rows in `tidy_rows`, from their periods, source and publication date.
+
+    Raises BulletinError with every problem found: bad rows (each kind with its lines), more
+    than one source or publication date, and then the labels that do not resolve.
+    """
+    file = path.name
+    counts = ", ".join(
+        f"count(*) filter (where {condition}), min(line_number, {LINES_SHOWN})"
+        f" filter (where {condition})"
+        for condition in RULES.values()
     )
-    rows, start, end, *first_bad = con.sql(
-        f"select count(*), min(left(period, 7)), max(split_part(period, '/', -1)), {checks}"
-        " from observations where sha256 = $sha256",
-        params={"sha256": sha256},
+    rows, start, end, *found = con.sql(
+        f"select count(*), min(left(period, 7)), max(split_part(period, '/', -1)), {counts}"
+        " from tidy_rows"
     ).fetchall()[0]
     if rows == 0:
         raise BulletinError(file, "the file has a header but no rows", 1)
-    for reason, line in zip(RULES, first_bad, strict=True):
-        if line is not None:
-            row = con.sql(
-                "select * from observations where sha256 = $sha256 and line_number = $line",
-                params={"sha256": sha256, "line": line},
-            ).pl()
-            raise BulletinError(file, reason.format(**row.row(0, named=True)), line)
+    problems = []
+    for (reason, _), count, lines in zip(RULES.items(), found[::2], found[1::2], strict=True):
+        if count:
+            row = (
+                con.sql(
+                    "select * from tidy_rows where line_number = $line", params={"line": lines[0]}
+                )
+                .pl()
+                .row(0, named=True)
+            )
+            problems.append(Problem(reason.format(**row), sorted(lines), count))
+    source, source_problem = single_value(con, "source")
+    published_on, date_problem = single_value(con, "published_on")
+    problems += [p for p in (source_problem, date_problem) if p]
+    source_code = "UNKNOWN"
+    if source:
+        source_code = reference.labels("source").get(reference.normalise(source[0]))
+        if source_code is None:
+            problems.append(
+                Problem(
+                    f"source '{source[0]}' is not a source of data/reference/source.csv"
+                    " (add it with its rank, or an alias row)",
+                    [source[1]],
+                    1,
+                )
+            )
+    if problems:
+        problems += unresolved_labels(con)
+        raise rejection(file, problems)
     start = start if len(start) == 7 else f"{start[:4]}-01"
     end = end if len(end) == 7 else f"{end[:4]}-12"
     return {
@@ -125,20 +289,89 @@ def check(con: duckdb.DuckDBPyConnection, file: str, sha256: str) -> dict:
         "coverage_start": start,
         "coverage_end": end,
         "encoding": "utf-8",
+        "source_code": source_code,
+        "source_label": source[0] if source else None,
+        "published_on": as_date(published_on[0]).isoformat() if published_on else None,
     }
 
 
-def read_header(path: Path) -> list[str]:
-    """The column names of the header line (made unique, so that DuckDB accepts them)."""
-    with open(path, encoding="utf-8-sig", errors="replace") as handle:
-        names = [name.strip() or "unnamed" for name in handle.readline().rstrip("\r\n").split(",")]
-    return [name if names.index(name) == i else f"{name}_{i}" for i, name in enumerate(names)]
+@dataclass
+class Problem:
+    """One kind of problem of a file: what is wrong, the first lines where, how many rows."""
+
+    text: str
+    lines: list[int]
+    rows: int
+
+    def __str__(self) -> str:
+        others = [str(line) for line in self.lines[1:]]
+        if self.rows > len(self.lines):
+            others.append(f"{self.rows - len(self.lines)} more")
+        if not others:
+            return self.text
+        also = ", ".join(others[:-1]) + " and " + others[-1] if len(others) > 1 else others[0]
+        return f"{self.text} (also line{'s' if len(others) > 1 else ''} {also})"
 
 
-def csv_error(file: str, error: Exception) -> BulletinError:
-    """DuckDB's CSV error in an analyst's words, with its line where DuckDB names one."""
+def rejection(file: str, problems: list[Problem]) -> BulletinError:
+    """One error naming every problem of a file, the first line first."""
+    problems = sorted(problems, key=lambda p: p.lines[0])
+    reason = str(problems[0])
+    reason += "".join(f"; line {p.lines[0]}: {p}" for p in problems[1:])
+    return BulletinError(file, reason, problems[0].lines[0])
+
+
+def single_value(
+    con: duckdb.DuckDBPyConnection, column: str
+) -> tuple[tuple | None, Problem | None]:
+    """The one value a file gives in a column (with its first line), or a problem when it
+    gives two: a file is one publication. Empty cells take the file's value."""
+    values = con.sql(
+        f"select {column}, min(line_number) as line from tidy_rows where {column} != ''"
+        f" group by {column} order by line limit 2"
+    ).fetchall()
+    if len(values) > 1:
+        (first, line), (second, other) = values
+        text = (
+            f"the file gives two values of {column}: '{first}' (line {line}) and '{second}';"
+            " a file is one publication: split it"
+        )
+        return values[0], Problem(text, [other], 1)
+    return (values[0] if values else None), None
+
+
+def as_date(text: str) -> date:
+    """A publication date written YYYY-MM-DD, or DD/MM/YYYY as Excel writes it in Belgium."""
+    for format in DATE_FORMATS:
+        try:
+            return datetime.strptime(text, format).date()
+        except ValueError:
+            continue
+    raise ValueError(text)
+
+
+def unresolved_labels(con: duckdb.DuckDBPyConnection) -> list[Problem]:
+    """Labels of the file that resolve to no code, each with its first lines."""
+    distinct = " union all ".join(
+        f"select '{name}' as dimension, {name} as label, count(*) as rows,"
+        f" min(line_number, {LINES_SHOWN}) as lines from tidy_rows where {name} != ''"
+        f" group by {name}"
+        for name in DIMENSIONS
+    )
+    problems = []
+    for dimension, label, rows, lines in con.sql(distinct).fetchall():
+        if reference.labels(dimension).get(reference.normalise(label)) is None:
+            problems.append(Problem(f"{dimension} '{label}' is not resolved", sorted(lines), rows))
+    return problems
+
+
+def csv_error(path: Path, error: Exception) -> BulletinError:
+    """DuckDB's CSV error in an analyst's words, with the line of the file where it names one."""
+    file = path.name
     message = str(error)
-    line = int(match[1]) if (match := re.search(r"CSV Error on Line: (\d+)", message)) else None
+    line = None
+    if match := re.search(r"CSV Error on Line: (\d+)", message):
+        line = physical_line(path, int(match[1]))
     if "unicode" in message.lower() or "utf-8" in message.lower():
         return BulletinError(file, "the file is not UTF-8 text", line)
     if found := re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", message):
@@ -148,3 +381,19 @@ def csv_error(file: str, error: Exception) -> BulletinError:
     if line:
         return BulletinError(file, "the row cannot be read as CSV", line)
     return BulletinError(file, f"not a readable CSV file ({message.splitlines()[0]})")
+
+
+def physical_line(path: Path, logical: int) -> int:
+    """The line of the file that DuckDB's CSV error calls line `logical`: DuckDB counts a
+    row whose quotes hold line breaks as one line."""
+    counted = 0
+    quoted = False
+    with open(path, "rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not quoted:
+                counted += 1
+                if counted == logical:
+                    return number
+            if line.count(b'"') % 2:
+                quoted = not quoted
+    return logical

@@ -39,12 +39,16 @@ EDITION_COLUMNS = {
     "report_year": pl.Int32,
     "coverage_start": pl.String,
     "coverage_end": pl.String,
+    "source_code": pl.String,
+    "source_label": pl.String,
+    "published_on": pl.String,
     "parsed_at": pl.String,
 }
 STORE_TABLES = """
 create table if not exists editions (
     sha256 varchar, format varchar, encoding varchar, language varchar, report_year integer,
-    coverage_start varchar, coverage_end varchar, parsed_at varchar
+    coverage_start varchar, coverage_end varchar, source_code varchar, source_label varchar,
+    published_on varchar, parsed_at varchar
 );
 create table if not exists rejections (sha256 varchar, reason varchar, line integer);
 create table if not exists footnotes (sha256 varchar, mark varchar, text varchar, line integer);

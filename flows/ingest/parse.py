@@ -12,9 +12,7 @@ from flows.ingest.raw_file import OBSERVATIONS_TABLE, RAW_SCHEMA, ParsedFile, cl
 
 def is_tidy(path: Path) -> bool:
     """Whether a file is a tidy CSV: it opens with a header whose first column is period."""
-    with open(path, "rb") as handle:
-        head = handle.read(64).removeprefix(b"\xef\xbb\xbf")
-    return head.replace(b" ", b"").lower().startswith(b"period,")
+    return bulletin_tidy.sniff(path) is not None
 
 
 def parse_file(path: Path, sha256: str) -> ParsedFile:

@@ -25,13 +25,27 @@ STAGED_SCHEMA = {
     "line_number": pl.Int32,
     "row_label": pl.String,
     "is_within_coverage": pl.Boolean,
+    # the label as published, kept only where it resolved to no code (for the checks' messages)
+    "unresolved_organiser": pl.String,
+    "unresolved_country": pl.String,
+    "unresolved_category": pl.String,
+    "unresolved_channel": pl.String,
 }
+# Thousands separators of a count in a tidy file (its parser refuses decimals).
+THOUSANDS = r"[.,\s\u00a0\u202f]"
 
 
-def decode_number(text: pl.Expr, dutch: pl.Expr, dtype: pl.DataType) -> pl.Expr:
-    """A number as published ("1.234", "15,5" in Dutch; "1234", "15.5" in tidy files)."""
-    in_dutch = text.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True)
-    return pl.when(dutch).then(in_dutch).otherwise(text).cast(dtype)
+def decode_count(text: pl.Expr, dutch: pl.Expr) -> pl.Expr:
+    """A count as published: "1.234" in a bulletin; "1234", "1.234", "1,234", "1 234" in tidy
+    files."""
+    in_dutch = text.str.replace_all(".", "", literal=True)
+    tidy = text.str.replace_all(THOUSANDS, "")
+    return pl.when(dutch).then(in_dutch).otherwise(tidy).cast(pl.Int64)
+
+
+def decode_share(text: pl.Expr) -> pl.Expr:
+    """A percentage as published: "15", "15,5" or "15.5"."""
+    return text.str.replace(",", ".", literal=True).cast(pl.Float64)
 
 
 def code_of(label: pl.Expr, dimension: str, labels: pl.Series) -> pl.Expr:
@@ -106,12 +120,18 @@ def stage(observations: pl.DataFrame) -> pl.DataFrame:
                 )
                 for name in DIMENSIONS
             ),
-            returns=decode_number(pl.col("returns_text"), dutch, pl.Int64),
-            share_pct=decode_number(pl.col("share_pct_text"), dutch, pl.Float64),
+            returns=decode_count(pl.col("returns_text"), dutch),
+            share_pct=decode_share(pl.col("share_pct_text")),
         )
         .with_columns(
             is_within_coverage=(pl.col("period_start").dt.year() != pl.col("report_year"))
             | (pl.col("period_end") <= coverage_end),
+            **{
+                f"unresolved_{name}": pl.when(pl.col(f"{name}_code").is_null()).then(
+                    pl.col(f"{name}_label")
+                )
+                for name in DIMENSIONS
+            },
         )
     )
     return staged.select(STAGED_SCHEMA.keys()).cast(STAGED_SCHEMA)

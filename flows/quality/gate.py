@@ -111,7 +111,9 @@ class QualityGate:
             batch_parameters={"dataframe": frame},
             result_format={"result_format": "COMPLETE", "unexpected_index_column_names": index},
         )
-        files = sorted(frame["file"].unique()) if per_bulletin and "file" in frame else []
+        # Warehouse suites may report per file too (a disagreement names the file it concerns).
+        per_file = per_bulletin or suite["meta"].get("per_file", False)
+        files = sorted(frame["file"].dropna().unique()) if per_file and "file" in frame else []
         findings = []
         for outcome in result.results:
             config = outcome.expectation_config
@@ -213,10 +215,14 @@ def observed(outcome: object) -> str:
 
 
 def summarise(rows: list[dict], meta: dict) -> str:
-    """The offending rows in words: subject, label, stated and computed figures, line."""
+    """The offending rows in words: subject, label, stated and computed figures, line; or the
+    row's own account where the suite names a `message_column`."""
     line_column = meta.get("line_column", "line")
     parts = []
     for row in rows[:5]:
+        if message := row.get(meta.get("message_column", "")):
+            parts.append(str(message))
+            continue
         text = str(row.get("subject", ""))
         if (detail := row.get(meta.get("detail_column", ""))) is not None:
             text += f": '{detail}'"

@@ -27,10 +27,12 @@ CORE_TABLES = (
     "dim_category",
     "dim_channel",
     "dim_source_table",
+    "dim_source",
     "dim_bulletin",
     "dim_footnote",
     "fact_returns",
-    "latest_returns",
+    "edition_figures",
+    "winning_figures",
     "period_totals",
 )
 MART_TABLES = (
@@ -39,6 +41,7 @@ MART_TABLES = (
     "returns_by_country",
     "returns_by_category",
     "returns_by_channel",
+    "revisions",
 )
 
 
@@ -73,6 +76,31 @@ def register_reference(con: duckdb.DuckDBPyConnection) -> None:
         is_iso_3166=pl.col("country_code").is_in([c.alpha_2 for c in pycountry.countries])
     )
     con.register("reference_country", arrow(countries))
+    con.register("reference_hierarchy", arrow(hierarchy()))
+
+
+def hierarchy() -> pl.DataFrame:
+    """Each code of the organiser, category and channel lists with its top-level ancestor
+    (the code just under `_T`) and how many codes are at the top level of its list.
+
+    Code lists are hierarchical, as in SDMX: category.csv gives each code a parent_code.
+    """
+    rows = []
+    for dimension in ("organiser", "category", "channel"):
+        parents = {
+            row[f"{dimension}_code"]: row.get("parent_code") or "_T"
+            for row in reference.code_list(dimension)
+        }
+        parents.pop("_T", None)
+        tops = [code for code, parent in parents.items() if parent == "_T"]
+        for code in parents:
+            top = code
+            for _ in parents:  # at most as many steps as codes, even in a faulty list
+                if parents.get(top, "_T") == "_T":
+                    break
+                top = parents[top]
+            rows.append((dimension, code, top, len(tops)))
+    return pl.DataFrame(rows, schema=["dimension", "code", "top_code", "top_codes"], orient="row")
 
 
 def build(con: duckdb.DuckDBPyConnection) -> None:

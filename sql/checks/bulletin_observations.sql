@@ -1,6 +1,7 @@
 -- checks.bulletin_observations: one row per bulletin, table and period, summarising its
--- observations (smallest and largest figures, unresolved labels, duplicates, months outside the
--- coverage) with the line and label of the first offending row; the bulletin suite asserts on it
+-- observations (smallest and largest figures, duplicates, months outside the coverage) with the
+-- line and label of the first offending row; the bulletin suite asserts on it (labels without a
+-- code: checks.bulletin_labels)
 with staged as (
     select * from staged_observations
 ),
@@ -17,7 +18,14 @@ repeated as (
     from staged
     group by
         staged.file, staged.table_code, staged.period_code, staged.organiser_code,
-        staged.country_code, staged.category_code, staged.channel_code
+        staged.country_code, staged.category_code, staged.channel_code,
+        -- two different labels without a code are two observations, not one twice
+        if(
+            staged.organiser_code is null or staged.country_code is null
+            or staged.category_code is null or staged.channel_code is null,
+            staged.row_label,
+            null
+        )
     having count(*) > 1
 ),
 
@@ -52,31 +60,6 @@ summary as (
         arg_min(staged.line_number, staged.share_pct) as min_share_pct_line,
         max(staged.share_pct) as max_share_pct,
         arg_max(staged.line_number, staged.share_pct) as max_share_pct_line,
-        -- labels without a code
-        count(*) filter (where staged.country_code is null) as unresolved_countries,
-        arg_min(staged.row_label, staged.line_number) filter (
-            where staged.country_code is null
-        ) as unresolved_country,
-        min(staged.line_number) filter (where staged.country_code is null) as unresolved_country_line,
-        count(*) filter (where staged.category_code is null) as unresolved_categories,
-        arg_min(staged.row_label, staged.line_number) filter (
-            where staged.category_code is null
-        ) as unresolved_category,
-        min(staged.line_number) filter (
-            where staged.category_code is null
-        ) as unresolved_category_line,
-        count(*) filter (where staged.channel_code is null) as unresolved_channels,
-        arg_min(staged.row_label, staged.line_number) filter (
-            where staged.channel_code is null
-        ) as unresolved_channel,
-        min(staged.line_number) filter (where staged.channel_code is null) as unresolved_channel_line,
-        count(*) filter (where staged.organiser_code is null) as unresolved_organisers,
-        arg_min(staged.row_label, staged.line_number) filter (
-            where staged.organiser_code is null
-        ) as unresolved_organiser,
-        min(staged.line_number) filter (
-            where staged.organiser_code is null
-        ) as unresolved_organiser_line,
         -- report-year figures after the coverage end
         count(*) filter (where not staged.is_within_coverage) as months_after_coverage,
         arg_min(staged.row_label, staged.line_number) filter (

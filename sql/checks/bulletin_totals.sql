@@ -44,23 +44,15 @@ organisers_vs_total as (
         and count(*) filter (where staged.organiser_code = 'DVZ') = 1
 ),
 
--- a breakdown with an "other" row is complete; one without is a top-N list
-breakdowns as (
+-- the parts of each breakdown, with the top-level code of its list each rolls up to
+parts as (
     select
-        staged.table_code,
-        staged.file,
-        staged.period_code,
-        coalesce(
-            max(staged.line_number) filter (where staged.breakdown_code = '_T'),
-            min(staged.line_number)
-        ) as line,
-        max(staged.returns) filter (where staged.breakdown_code = '_T') as stated,
-        sum(staged.returns) filter (where staged.breakdown_code != '_T') as computed,
-        sum(staged.share_pct) filter (where staged.breakdown_code != '_T') as share_sum,
-        bool_or(staged.breakdown_code = '_O') as has_other
+        staged.*,
+        coalesce(hierarchy.top_code, staged.breakdown_code) as top_code
     from (
         select
             staged.*,
+            lower(staged.table_code) as dimension,
             -- an unresolved label still counts among the parts
             coalesce(
                 case staged.table_code
@@ -73,31 +65,148 @@ breakdowns as (
         from staged
         where staged.table_code in ('COUNTRY', 'CATEGORY', 'CHANNEL')
     ) as staged
-    group by staged.table_code, staged.file, staged.period_code
+    left join reference_hierarchy as hierarchy
+        on hierarchy.dimension = staged.dimension and hierarchy.code = staged.breakdown_code
+),
+
+families as (
+    select
+        hierarchy.dimension,
+        hierarchy.top_code,
+        any_value(hierarchy.top_codes) as top_codes,
+        count(*) filter (where hierarchy.code != hierarchy.top_code) as children
+    from reference_hierarchy as hierarchy
+    group by hierarchy.dimension, hierarchy.top_code
+),
+
+-- each top-level code of a breakdown, given itself or through all of its parts
+tops as (
+    select
+        parts.table_code,
+        parts.file,
+        parts.period_code,
+        parts.top_code,
+        bool_or(parts.breakdown_code = parts.top_code) as is_given,
+        bool_or(parts.breakdown_code = parts.top_code)
+        or count(distinct parts.breakdown_code) filter (
+            where parts.breakdown_code != parts.top_code
+        ) = any_value(families.children) as is_covered,
+        any_value(families.top_codes) as top_codes
+    from parts
+    left join families
+        on families.dimension = parts.dimension and families.top_code = parts.top_code
+    where parts.breakdown_code != '_T'
+    group by parts.table_code, parts.file, parts.period_code, parts.top_code
+),
+
+-- a breakdown is complete with every top-level code of its list, or with an 'other' row
+-- (`_O`); without, it is a partial list (a top-N list of a press release, a single share)
+completeness as (
+    select
+        tops.table_code,
+        tops.file,
+        tops.period_code,
+        bool_or(tops.top_code = '_O')
+        or count(*) filter (where tops.is_covered) = any_value(tops.top_codes) as is_complete
+    from tops
+    group by tops.table_code, tops.file, tops.period_code
+),
+
+-- a part counts once: a code whose parent is given too is counted in its parent
+breakdowns as (
+    select
+        parts.table_code,
+        parts.file,
+        parts.period_code,
+        coalesce(
+            max(parts.line_number) filter (where parts.breakdown_code = '_T'),
+            min(parts.line_number)
+        ) as line,
+        max(parts.returns) filter (where parts.breakdown_code = '_T') as stated,
+        sum(parts.returns) filter (
+            where parts.breakdown_code != '_T' and (
+                parts.breakdown_code = parts.top_code or not coalesce(tops.is_given, false)
+            )
+        ) as computed,
+        sum(parts.share_pct) filter (
+            where parts.breakdown_code != '_T' and (
+                parts.breakdown_code = parts.top_code or not coalesce(tops.is_given, false)
+            )
+        ) as share_sum,
+        string_agg(distinct parts.breakdown_code, ', ' order by parts.breakdown_code) filter (
+            where parts.breakdown_code != '_T' and parts.share_pct is not null
+        ) as shared_codes,
+        coalesce(any_value(completeness.is_complete), false) as is_complete
+    from parts
+    left join tops
+        on tops.table_code = parts.table_code
+        and tops.file = parts.file
+        and tops.period_code = parts.period_code
+        and tops.top_code = parts.top_code
+    left join completeness
+        on completeness.table_code = parts.table_code
+        and completeness.file = parts.file
+        and completeness.period_code = parts.period_code
+    group by parts.table_code, parts.file, parts.period_code
 ),
 
 parts_vs_total as (
     select
-        lower(breakdowns.table_code)
-        || if(breakdowns.table_code = 'COUNTRY' and not breakdowns.has_other, '_top_n', '_parts')
-        || '_vs_total' as check_name,
+        case
+            when breakdowns.is_complete then lower(breakdowns.table_code) || '_parts_vs_total'
+            when breakdowns.table_code = 'COUNTRY' then 'country_top_n_vs_total'
+            else 'partial_list_vs_total'
+        end as check_name,
         breakdowns.file,
         breakdowns.line,
         breakdowns.period_code as subject,
         breakdowns.stated,
-        breakdowns.computed
+        breakdowns.computed,
+        null as message
     from breakdowns
     where breakdowns.stated is not null and breakdowns.computed is not null
 ),
 
+-- the parts of a parent code against the parent, where both are given
+parts_vs_parent as (
+    select
+        lower(parts.table_code) || '_parts_vs_parent' as check_name,
+        parts.file,
+        max(parts.line_number) filter (where parts.breakdown_code = parts.top_code) as line,
+        parts.period_code || ' ' || parts.top_code as subject,
+        max(parts.returns) filter (where parts.breakdown_code = parts.top_code) as stated,
+        sum(parts.returns) filter (where parts.breakdown_code != parts.top_code) as computed,
+        null as message
+    from parts
+    inner join families
+        on families.dimension = parts.dimension and families.top_code = parts.top_code
+    where families.children > 0
+    group by parts.table_code, parts.file, parts.period_code, parts.top_code
+    having
+        count(parts.returns) filter (where parts.breakdown_code = parts.top_code) = 1
+        and count(distinct parts.breakdown_code) filter (
+            where parts.breakdown_code != parts.top_code and parts.returns is not null
+        ) = any_value(families.children)
+),
+
+-- shares of a complete breakdown add up to 100; those of a partial list stay within 100
 shares_vs_100 as (
     select
-        'shares_vs_100' as check_name,
+        if(breakdowns.is_complete, 'shares_vs_100', 'partial_shares_vs_100') as check_name,
         breakdowns.file,
         breakdowns.line,
         breakdowns.table_code || ' ' || breakdowns.period_code as subject,
         100 as stated,
-        breakdowns.share_sum as computed
+        breakdowns.share_sum as computed,
+        breakdowns.table_code || ' ' || breakdowns.period_code || ': '
+        || if(
+            breakdowns.is_complete,
+            'the shares of every ' || lower(breakdowns.table_code) || ' add up to '
+            || round(breakdowns.share_sum, 1) || ', not 100',
+            'the shares published (' || breakdowns.shared_codes || ', a partial list) add up to '
+            || round(breakdowns.share_sum, 1) || ', more than 100'
+        )
+        || ' (line ' || breakdowns.line || ')' as message
     from breakdowns
     where breakdowns.share_sum is not null
 ),
@@ -164,6 +273,7 @@ checks as (
     select * from months_vs_total
     union all by name select * from organisers_vs_total
     union all by name select * from parts_vs_total
+    union all by name select * from parts_vs_parent
     union all by name select * from shares_vs_100
     union all by name select * from shares_vs_counts
     union all by name select * from category_total_vs_other_tables
@@ -177,5 +287,6 @@ select
     checks.subject,
     checks.stated::double as stated,
     checks.computed::double as computed,
-    checks.computed::double - checks.stated::double as difference
+    checks.computed::double - checks.stated::double as difference,
+    checks.message
 from checks

@@ -1,11 +1,25 @@
--- core.dim_period: one row per period (month, year or range) that a loaded edition publishes
-with source as (
+-- core.dim_period: one row per period (month, year or range) that a loaded edition publishes,
+-- and the year of every month
+with published as (
     select distinct
         staged.period_code,
         staged.period_grain,
         staged.period_start,
         staged.period_end
     from staging.observations as staged
+),
+
+-- the year of every month, which a year's count summed from its months needs
+source as (
+    select * from published
+    union
+    select distinct
+        year(published.period_start)::varchar as period_code,
+        'year' as period_grain,
+        make_date(year(published.period_start), 1, 1) as period_start,
+        make_date(year(published.period_start), 12, 31) as period_end
+    from published
+    where published.period_grain = 'month'
 ),
 
 named as (

@@ -1,38 +1,66 @@
--- core.period_totals: one row per breakdown table and period: the total that table states,
--- else the period's overall total (newest vintage), which the marts show as period_total
-with totals as (
-    select *
-    from core.latest_returns as latest
+-- core.period_totals: one row per breakdown table, period and edition whose figures win in
+-- that breakdown: the total that edition's table states (the category table's own total stays
+-- its total), else the period's winning total; the marts show it as period_total
+with overall as (
+    select
+        winners.period_code,
+        winners.returns,
+        winners.bulletin_key
+    from core.winning_figures as winners
     where
-        latest.organiser_code = '_T'
-        and latest.country_code = '_T'
-        and latest.category_code = '_T'
-        and latest.channel_code = '_T'
-        and latest.returns is not null
+        winners.organiser_code = '_T'
+        and winners.country_code = '_T'
+        and winners.category_code = '_T'
+        and winners.channel_code = '_T'
+        and winners.returns is not null
 ),
 
-overall as (
-    select totals.period_code, totals.returns
-    from totals
-    qualify row_number() over (
-        partition by totals.period_code order by totals.table_priority
-    ) = 1
+-- totals a breakdown table of an edition states itself
+stated as (
+    select
+        fact.bulletin_key,
+        source_table.table_code,
+        period.period_code,
+        fact.returns
+    from core.fact_returns as fact
+    inner join core.dim_source_table as source_table
+        on source_table.source_table_key = fact.source_table_key
+    inner join core.dim_period as period on period.period_key = fact.period_key
+    inner join core.dim_organiser as organiser on organiser.organiser_key = fact.organiser_key
+    inner join core.dim_country as country on country.country_key = fact.country_key
+    inner join core.dim_category as category on category.category_key = fact.category_key
+    inner join core.dim_channel as channel on channel.channel_key = fact.channel_key
+    where
+        source_table.table_code in ('COUNTRY', 'CATEGORY', 'CHANNEL')
+        and organiser.organiser_code = '_T'
+        and country.country_code = '_T'
+        and category.category_code = '_T'
+        and channel.channel_code = '_T'
+        and fact.returns is not null
 ),
 
 breakdowns as (
-    select distinct latest.table_code, latest.period_code
-    from core.latest_returns as latest
+    select distinct
+        winners.table_code,
+        winners.period_code,
+        winners.bulletin_key
+    from core.winning_figures as winners
+    where winners.table_code in ('COUNTRY', 'CATEGORY', 'CHANNEL')
 )
 
 select
     -- keys
     breakdowns.table_code,
     breakdowns.period_code,
+    breakdowns.bulletin_key,
     -- measures
     coalesce(stated.returns, overall.returns) as period_total,
-    stated.returns is not null as is_stated_by_table
+    stated.returns is not null as is_stated_by_table,
+    -- lineage: the edition of the total
+    coalesce(stated.bulletin_key, overall.bulletin_key) as total_bulletin_key
 from breakdowns
-left join totals as stated
-    on stated.table_code = breakdowns.table_code
+left join stated
+    on stated.bulletin_key = breakdowns.bulletin_key
+    and stated.table_code = breakdowns.table_code
     and stated.period_code = breakdowns.period_code
 left join overall on overall.period_code = breakdowns.period_code

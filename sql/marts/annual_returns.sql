@@ -1,76 +1,80 @@
--- marts.annual_returns: one row per year: the full-year figure when any edition publishes one,
--- else the latest year-to-date figure (months_covered below 12)
+-- marts.annual_returns: one row per year: the winning full-year figure where any edition gives
+-- one (published, or summed from a complete breakdown), else the winning year-to-date figure
+-- of the most months (months_covered below 12)
 with totals as (
     select *
-    from core.latest_returns as latest
+    from core.winning_figures as winners
     where
-        latest.country_code = '_T'
-        and latest.category_code = '_T'
-        and latest.channel_code = '_T'
-        and latest.returns is not null
+        winners.country_code = '_T'
+        and winners.category_code = '_T'
+        and winners.channel_code = '_T'
+        and winners.returns is not null
         and (
-            latest.period_grain = 'year'
+            winners.period_grain = 'year'
             or (
-                latest.period_grain = 'range'
-                and month(latest.period_start) = 1
-                and year(latest.period_end) = latest.year
+                winners.period_grain = 'range'
+                and month(winners.period_start) = 1
+                and year(winners.period_end) = winners.year
             )
         )
 ),
 
+-- the period of each year's figure: the longest one with a total of all organisers
 chosen_period as (
-    select totals.year, totals.period_code, totals.months_covered
+    select totals.year, totals.period_code
     from totals
     qualify row_number() over (
         partition by totals.year
-        order by totals.months_covered desc, totals.vintage_rank, totals.table_priority
+        order by totals.organiser_code != '_T', totals.months_covered desc
     ) = 1
 ),
 
 by_organiser as (
-    select totals.*
-    from totals
-    inner join chosen_period
-        on chosen_period.year = totals.year
-        and chosen_period.period_code = totals.period_code
-    qualify row_number() over (
-        partition by totals.year, totals.organiser_code
-        order by totals.vintage_rank, totals.table_priority
-    ) = 1
-),
-
-footnoted as (
     select
-        by_organiser.*,
+        totals.*,
         (
             select string_agg(footnote.footnote_mark || ' ' || footnote.footnote_text, ' ')
             from core.dim_footnote as footnote
             where
-                footnote.bulletin_key = by_organiser.bulletin_key
-                and footnote.footnote_mark = by_organiser.footnote_marks
-        ) as footnote
-    from by_organiser
+                footnote.bulletin_key = totals.bulletin_key
+                and footnote.footnote_mark = totals.footnote_marks
+        ) as footnote,
+        -- lineage: the edition of the total, else of the first organiser's figure
+        {
+            'bulletin': totals.bulletin,
+            'source_code': totals.source_code,
+            'published_on': totals.published_on
+        } as edition,
+        {'not_total': totals.organiser_code != '_T', 'bulletin': totals.bulletin} as lineage_order
+    from totals
+    inner join chosen_period
+        on chosen_period.year = totals.year
+        and chosen_period.period_code = totals.period_code
 )
 
 select
     -- keys
-    footnoted.year,
+    by_organiser.year,
     -- measures
-    max(footnoted.returns) filter (where footnoted.organiser_code = '_T') as returns,
-    max(footnoted.returns) filter (where footnoted.organiser_code = 'FEDASIL') as returns_fedasil,
-    max(footnoted.returns) filter (where footnoted.organiser_code = 'DVZ') as returns_dvz,
-    any_value(footnoted.months_covered) as months_covered,
-    any_value(footnoted.months_covered) = 12 as is_complete,
-    -- footnotes and lineage of the total
-    max(nullif(footnoted.footnote_marks, '')) filter (
-        where footnoted.organiser_code = '_T'
-    ) as footnote_marks,
-    max(footnoted.footnote) filter (where footnoted.organiser_code = '_T') as footnote,
-    any_value(footnoted.period_code) as period_code,
+    max(by_organiser.returns) filter (where by_organiser.organiser_code = '_T') as returns,
+    max(by_organiser.returns) filter (
+        where by_organiser.organiser_code = 'FEDASIL'
+    ) as returns_fedasil,
+    max(by_organiser.returns) filter (where by_organiser.organiser_code = 'DVZ') as returns_dvz,
+    any_value(by_organiser.months_covered) as months_covered,
+    any_value(by_organiser.months_covered) = 12 as is_complete,
     coalesce(
-        max(footnoted.bulletin) filter (where footnoted.organiser_code = '_T'),
-        min(footnoted.bulletin)
-    ) as bulletin
-from footnoted
-group by footnoted.year
-order by footnoted.year
+        bool_or(by_organiser.is_derived) filter (where by_organiser.organiser_code = '_T'), false
+    ) as is_derived,
+    -- footnotes and lineage of the total
+    max(nullif(by_organiser.footnote_marks, '')) filter (
+        where by_organiser.organiser_code = '_T'
+    ) as footnote_marks,
+    max(by_organiser.footnote) filter (where by_organiser.organiser_code = '_T') as footnote,
+    any_value(by_organiser.period_code) as period_code,
+    arg_min(by_organiser.edition, by_organiser.lineage_order).bulletin as bulletin,
+    arg_min(by_organiser.edition, by_organiser.lineage_order).source_code as source_code,
+    arg_min(by_organiser.edition, by_organiser.lineage_order).published_on as published_on
+from by_organiser
+group by by_organiser.year
+order by by_organiser.year
