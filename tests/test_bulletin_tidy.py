@@ -113,3 +113,145 @@ def test_not_utf8(tmp_path: Path) -> None:
     path.write_bytes(HEADER.encode() + "2019,,Géorgie,,,3,,\n".encode("cp1252"))
     with pytest.raises(BulletinError, match="not UTF-8"):
         parse_file(path, "0")
+
+
+def staged_rows(tmp_path: Path, text: str, name: str = "typed-in.csv") -> list[tuple]:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    result = parse_file(path, "f" * 64)
+    staged = stage(with_edition(result.edition, result.observations))
+    return staged.select(
+        "period_code", "country_code", "returns", "share_pct", "line_number"
+    ).rows()
+
+
+@pytest.mark.parametrize("returns", ["4.267", "4 267", "4\u00a0267", "4\u202f267", "4,267", "4267"])
+def test_returns_as_belgians_write_them(tmp_path: Path, returns: str) -> None:
+    rows = staged_rows(tmp_path, f'{HEADER}2016,,,,,"{returns}",,\n2016,,,,RETURN_DESK,,"44,5",\n')
+    assert rows == [("2016", "_T", 4267, None, 2), ("2016", "_T", None, 44.5, 3)]
+
+
+@pytest.mark.parametrize("returns", ["4.26", "4.2670", "4.267,5", "1.234,567", "4 26"])
+def test_a_count_with_decimals_is_refused(tmp_path: Path, returns: str) -> None:
+    with pytest.raises(BulletinError) as error:
+        parsed(tmp_path, f'2016,,,,,"{returns}",,\n')
+    assert (error.value.reason, error.value.line) == (
+        f"returns '{returns}' is not a whole number",
+        2,
+    )
+
+
+def test_a_count_of_twenty_digits_is_refused_in_one_line(tmp_path: Path) -> None:
+    with pytest.raises(BulletinError) as error:
+        parsed(tmp_path, "2016,,,,,4267,,\n2017,,,,,12345678901234567890,,\n")
+    assert str(error.value) == (
+        "typed-in.csv, line 3: returns '12345678901234567890' has more than 15 digits:"
+        " no count is that large"
+    )
+
+
+def test_a_quoted_header_as_r_and_pandas_write_it(tmp_path: Path) -> None:
+    quoted = '"period","organiser","country","category","channel","returns","share_pct"\n'
+    rows = staged_rows(tmp_path, quoted + '"2016","","Oekraïne","","","483",""\n')
+    assert rows == [("2016", "UA", 483, None, 2)]
+
+
+def test_a_csv_saved_by_excel_in_a_belgian_locale(tmp_path: Path) -> None:
+    path = tmp_path / "excel.csv"
+    path.write_bytes(
+        "\ufeffperiod;organiser;country;category;channel;returns;share_pct;source;published_on\r\n"
+        "2016;;Oekraïne;;;1.483;;Fedasil;15/03/2017\r\n"
+        "2016;;;;RETURN_DESK;;44,5;;\r\n"
+        ";;;;;;;;\r\n".encode()
+    )
+    result = parse_file(path, "f" * 64)
+    assert result.edition["source_code"] == "FEDASIL"
+    assert result.edition["published_on"] == "2017-03-15"
+    staged = stage(with_edition(result.edition, result.observations))
+    assert staged.select("country_code", "channel_code", "returns", "share_pct").rows() == [
+        ("UA", "_T", 1483, None),
+        ("_T", "RETURN_DESK", None, 44.5),
+    ]
+
+
+def test_lines_after_a_blank_line_and_a_quoted_line_break(tmp_path: Path) -> None:
+    body = (
+        "2016,,,,,4267,,\n"  # line 2
+        "\n"  # line 3: blank
+        '2016,,UA,,,483,,"a footnote\n'  # lines 4 and 5: one row
+        'over two lines"\n'
+        "2016,,GE,,,many,,\n"  # line 6
+    )
+    with pytest.raises(BulletinError) as error:
+        parsed(tmp_path, body)
+    assert (error.value.reason, error.value.line) == ("returns 'many' is not a whole number", 6)
+    with pytest.raises(BulletinError) as error:
+        parsed(tmp_path, body.replace("2016,,GE,,,many,,", "2016,,GE,,,419"))
+    assert (error.value.reason, error.value.line) == (
+        "the row has 6 fields where the header has 8",
+        6,
+    )
+    good = staged_rows(tmp_path, HEADER + body.replace("many", "419"))
+    assert [row[-1] for row in good] == [2, 4, 6]
+
+
+def test_every_problem_of_a_file_in_one_rejection(tmp_path: Path) -> None:
+    with pytest.raises(BulletinError) as error:
+        parsed(
+            tmp_path,
+            "2016,,Atlantis,,,3,,\n"
+            "2016,,Narnia,,,x,,\n"
+            "2016-13,,UA,,,4,,\n"
+            "2017,,Atlantis,,,5,,\n"
+            "2017,,GE,,,y,,\n",
+        )
+    assert error.value.line == 2
+    assert error.value.reason == (
+        "country 'Atlantis' is not resolved (also line 5);"
+        " line 3: returns 'x' is not a whole number (also line 6);"
+        " line 3: country 'Narnia' is not resolved;"
+        " line 4: period '2016-13' is not YYYY, YYYY-MM or YYYY-MM/YYYY-MM"
+    )
+
+
+def test_source_and_publication_date(tmp_path: Path) -> None:
+    header = HEADER.replace("footnote", "footnote,source,published_on")
+    edition, _ = parsed(
+        tmp_path, "2015,,,,,4041,,,Kamervraag,2016-02-10\n2015,,IQ,,,900,,,,\n", header
+    )
+    assert (edition["source_code"], edition["source_label"], edition["published_on"]) == (
+        "PARLIAMENT",
+        "Kamervraag",
+        "2016-02-10",
+    )
+    edition, _ = parsed(tmp_path, "2015,,,,,3870,,\n")
+    assert (edition["source_code"], edition["published_on"]) == ("UNKNOWN", None)
+
+
+@pytest.mark.parametrize(
+    ("rows", "reason", "line"),
+    [
+        (
+            "2015,,,,,1,,,IOM,\n2015,,IQ,,,1,,,Fedasil,\n",
+            "the file gives two values of source: 'IOM' (line 2) and 'Fedasil';"
+            " a file is one publication: split it",
+            3,
+        ),
+        (
+            "2015,,,,,1,,,De Morgen,\n",
+            "source 'De Morgen' is not a source of data/reference/source.csv"
+            " (add it with its rank, or an alias row)",
+            2,
+        ),
+        (
+            "2015,,,,,1,,,,2016-02-30\n",
+            "published_on '2016-02-30' is not a date (YYYY-MM-DD or DD/MM/YYYY)",
+            2,
+        ),
+    ],
+)
+def test_bad_sources_and_dates(tmp_path: Path, rows: str, reason: str, line: int) -> None:
+    header = HEADER.replace("footnote", "footnote,source,published_on")
+    with pytest.raises(BulletinError) as error:
+        parsed(tmp_path, rows, header)
+    assert (error.value.reason, error.value.line) == (reason, line)

@@ -36,3 +36,48 @@ def test_dimension_names() -> None:
     assert labels("channel")[normalise("Opvangnetwerk (Fedasil, Croix-Rouge en Rode Kruis)")] == (
         "RECEPTION_NETWORK"
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        # Names in use that the catalogues miss (data/reference/label_alias.csv).
+        ("Russie", "RU"), ("Russia", "RU"), ("Moldavia", "MD"), ("Turkey", "TR"),
+        ("Biélorussie", "BY"),
+        # English names through pycountry's common_name and official_name as well as name.
+        ("South Korea", "KR"), ("Republic of Türkiye", "TR"), ("Czech Republic", "CZ"),
+        ("Syria", "SY"), ("Syrian Arab Republic", "SY"), ("Republic of Moldova", "MD"),
+    ],
+)  # fmt: skip
+def test_names_and_wordings_in_use_resolve(name: str, code: str) -> None:
+    assert country_labels()[normalise(name)] == code
+
+
+@pytest.mark.parametrize(
+    ("dimension", "wording", "code"),
+    [
+        ("channel", "Guichet retour", "RETURN_DESK"),
+        ("category", "migrants sans papiers", "IRREGULAR_MIGRANT"),
+        ("category", "migrants en situation irrégulière", "IRREGULAR_MIGRANT"),
+        ("category", "demandeurs de protection internationale", "ASYLUM_SEEKER"),
+        ("category", "personnes en fin de procédure", "REJECTED_ASYLUM_SEEKER"),
+        ("category", "zonder wettige verblijfsvergunning", "IRREGULAR_MIGRANT"),
+        ("category", "persons at the end of their asylum procedure", "REJECTED_ASYLUM_SEEKER"),
+        ("category", "Asielzoekers (uitgeprocedeerd en in procedure)", "ASYLUM_SEEKER_OR_REJECTED"),
+        ("category", "Asylum seekers, in procedure or rejected", "ASYLUM_SEEKER_OR_REJECTED"),
+        ("source", "Kamervraag", "PARLIAMENT"),
+        ("source", "OIM", "IOM"),
+    ],
+)
+def test_wordings_of_categories_channels_and_sources(
+    dimension: str, wording: str, code: str
+) -> None:
+    assert labels(dimension)[normalise(wording)] == code
+
+
+def test_text_in_brackets_is_never_dropped() -> None:
+    # "Asylum seekers (in procedure and rejected)" is not "asylum seekers": without an alias
+    # row that says why, a label that resolves only without its brackets does not resolve.
+    assert normalise("Asielzoekers (uitgeprocedeerd en in procedure)") != normalise("Asielzoekers")
+    assert normalise("Uitgeprocedeerde asielzoekers (Dublin)") not in labels("category")
+    assert normalise("Irak (Koerdistan)") not in country_labels()

@@ -190,10 +190,11 @@ def rows_query(con: duckdb.DuckDBPyConnection, path: Path, columns: str) -> str:
             " on tidy_file.rowid >= tidy_line_shifts.first_row"
         )
         shift = " + coalesce(tidy_line_shifts.shift, 0)"
+        order = " order by line_number"  # the join does not keep the file's order
     else:
-        source, shift = "tidy_file", ""
+        source, shift, order = "tidy_file", "", ""
     lines = f"(tidy_file.rowid + 2{shift})::integer as line_number"
-    return f"select * from (select {columns}, {lines} from {source}) where not ({empty})"
+    return f"select * from (select {columns}, {lines} from {source}) where not ({empty}){order}"
 
 
 def line_shifts(path: Path) -> list[tuple[int, int]]:
@@ -246,8 +247,10 @@ def check(con: duckdb.DuckDBPyConnection, path: Path) -> dict:
         for condition in RULES.values()
     )
     rows, start, end, *found = con.sql(
-        f"select count(*), min(left(period, 7)), max(split_part(period, '/', -1)), {counts}"
-        " from tidy_rows"
+        "select count(*),"
+        " min(if(length(period) = 4, period || '-01', left(period, 7))),"
+        " max(if(length(period) = 4, period || '-12', split_part(period, '/', -1))),"
+        f" {counts} from tidy_rows"
     ).fetchall()[0]
     if rows == 0:
         raise BulletinError(file, "the file has a header but no rows", 1)
@@ -280,8 +283,6 @@ def check(con: duckdb.DuckDBPyConnection, path: Path) -> dict:
     if problems:
         problems += unresolved_labels(con)
         raise rejection(file, problems)
-    start = start if len(start) == 7 else f"{start[:4]}-01"
-    end = end if len(end) == 7 else f"{end[:4]}-12"
     return {
         "format": "tidy",
         "language": "und",

@@ -69,9 +69,11 @@ class RunReport:
             lines += ["", "## Editions loaded", ""]
             for edition in sorted(self.loaded, key=lambda e: e.edition["file_name"])[:50]:
                 e = edition.edition
+                published = f", published {e['published_on']}" if e.get("published_on") else ""
                 lines.append(
                     f"- {e['file_name']}: {e['format']}, report year {e['report_year']},"
-                    f" {e['coverage_start']} to {e['coverage_end']}"
+                    f" {e['coverage_start']} to {e['coverage_end']},"
+                    f" source {e.get('source_code') or 'UNKNOWN'}{published}"
                 )
             if len(self.loaded) > 50:
                 lines.append(f"- and {len(self.loaded) - 50} more")

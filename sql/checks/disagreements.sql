@@ -46,5 +46,5 @@ select
     )::int as disagrees,
     described.subject || ': ' || described.shown_value || ' (' || described.source_code
     || ') against ' || described.shown_winning_value || ' in ' || described.winning_bulletin
-    || ', which wins by ' || described.decided_by || ': ' || described.reason as message
+    || ', which wins: ' || described.reason as message
 from described
