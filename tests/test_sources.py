@@ -134,6 +134,10 @@ CORPUS = {
     "partial-shares-over-100.csv": tidy(
         HEADER, "2013,,,,RETURN_DESK,,70", "2013,,,,RETURN_PARTNER,,40"
     ),
+    # two critical checks failed by one file: one rejection names both
+    "two-failures.csv": tidy(
+        HEADER, "2013,,Atlantis,,,5,", "2013,,,,RETURN_DESK,,70", "2013,,,,RETURN_PARTNER,,40"
+    ),
     # full-grain rows of a whole year: its totals are summed
     "full-grain-2005.csv": full_grain_2005(),
 }
@@ -145,6 +149,7 @@ REJECTED = {
     "multiline.csv": "parse",
     "parent-not-adding-up.csv": "categories_add_up_to_their_parent",
     "partial-shares-over-100.csv": "shares_of_a_partial_list_do_not_exceed_100",
+    "two-failures.csv": "every_country_resolved, shares_of_a_partial_list_do_not_exceed_100",
 }
 
 
@@ -200,6 +205,12 @@ def test_the_corpus_loads_and_rejects_each_bad_file_once(corpus) -> None:
     assert shares.reason.endswith(
         "CHANNEL 2013: the shares published (RETURN_DESK, RETURN_PARTNER, a partial list)"
         " add up to 110.0, more than 100 (line 2)"
+    )
+    assert str(rejected["two-failures.csv"]) == (
+        "two-failures.csv, line 2: fails every_country_resolved: no country code for 'Atlantis'"
+        " (line 2); fails shares_of_a_partial_list_do_not_exceed_100: CHANNEL 2013: the shares"
+        " published (RETURN_DESK, RETURN_PARTNER, a partial list) add up to 110.0, more than 100"
+        " (line 3)"
     )
     assert "'Uitgeprocedeerde asielzoekers (Dublin)' (line 2)" in str(
         rejected["bracket-refused.csv"]

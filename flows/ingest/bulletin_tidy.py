@@ -343,9 +343,9 @@ def single_value(
 
 def as_date(text: str) -> date:
     """A publication date written YYYY-MM-DD, or DD/MM/YYYY as Excel writes it in Belgium."""
-    for format in DATE_FORMATS:
+    for pattern in DATE_FORMATS:
         try:
-            return datetime.strptime(text, format).date()
+            return datetime.strptime(text, pattern).date()
         except ValueError:
             continue
     raise ValueError(text)

@@ -81,7 +81,8 @@ def register_reference(con: duckdb.DuckDBPyConnection) -> None:
 
 def hierarchy() -> pl.DataFrame:
     """Each code of the organiser, category and channel lists with its top-level ancestor
-    (the code just under `_T`) and how many codes are at the top level of its list.
+    (the code just under `_T`), how many codes that ancestor has under it (`top_parts`), and
+    how many codes are at the top level of its list (`top_codes`).
 
     Code lists are hierarchical, as in SDMX: category.csv gives each code a parent_code.
     """
@@ -100,7 +101,9 @@ def hierarchy() -> pl.DataFrame:
                     break
                 top = parents[top]
             rows.append((dimension, code, top, len(tops)))
-    return pl.DataFrame(rows, schema=["dimension", "code", "top_code", "top_codes"], orient="row")
+    frame = pl.DataFrame(rows, schema=["dimension", "code", "top_code", "top_codes"], orient="row")
+    parts = (pl.col("code") != pl.col("top_code")).sum().over("dimension", "top_code")
+    return frame.with_columns(top_parts=parts)
 
 
 def build(con: duckdb.DuckDBPyConnection) -> None:

@@ -48,7 +48,9 @@ organisers_vs_total as (
 parts as (
     select
         staged.*,
-        coalesce(hierarchy.top_code, staged.breakdown_code) as top_code
+        coalesce(hierarchy.top_code, staged.breakdown_code) as top_code,
+        hierarchy.top_codes,
+        coalesce(hierarchy.top_parts, 0) as top_parts
     from (
         select
             staged.*,
@@ -69,16 +71,6 @@ parts as (
         on hierarchy.dimension = staged.dimension and hierarchy.code = staged.breakdown_code
 ),
 
-families as (
-    select
-        hierarchy.dimension,
-        hierarchy.top_code,
-        any_value(hierarchy.top_codes) as top_codes,
-        count(*) filter (where hierarchy.code != hierarchy.top_code) as children
-    from reference_hierarchy as hierarchy
-    group by hierarchy.dimension, hierarchy.top_code
-),
-
 -- each top-level code of a breakdown, given itself or through all of its parts
 tops as (
     select
@@ -90,11 +82,9 @@ tops as (
         bool_or(parts.breakdown_code = parts.top_code)
         or count(distinct parts.breakdown_code) filter (
             where parts.breakdown_code != parts.top_code
-        ) = any_value(families.children) as is_covered,
-        any_value(families.top_codes) as top_codes
+        ) = any_value(parts.top_parts) as is_covered,
+        any_value(parts.top_codes) as top_codes
     from parts
-    left join families
-        on families.dimension = parts.dimension and families.top_code = parts.top_code
     where parts.breakdown_code != '_T'
     group by parts.table_code, parts.file, parts.period_code, parts.top_code
 ),
@@ -178,15 +168,13 @@ parts_vs_parent as (
         sum(parts.returns) filter (where parts.breakdown_code != parts.top_code) as computed,
         null as message
     from parts
-    inner join families
-        on families.dimension = parts.dimension and families.top_code = parts.top_code
-    where families.children > 0
+    where parts.top_parts > 0
     group by parts.table_code, parts.file, parts.period_code, parts.top_code
     having
         count(parts.returns) filter (where parts.breakdown_code = parts.top_code) = 1
         and count(distinct parts.breakdown_code) filter (
             where parts.breakdown_code != parts.top_code and parts.returns is not null
-        ) = any_value(families.children)
+        ) = any_value(parts.top_parts)
 ),
 
 -- shares of a complete breakdown add up to 100; those of a partial list stay within 100

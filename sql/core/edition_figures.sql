@@ -132,20 +132,12 @@ breakdowns as (
 parts as (
     select
         breakdowns.*,
-        coalesce(hierarchy.top_code, breakdowns.code) as top_code
+        coalesce(hierarchy.top_code, breakdowns.code) as top_code,
+        hierarchy.top_codes,
+        coalesce(hierarchy.top_parts, 0) as top_parts
     from breakdowns
     left join reference_hierarchy as hierarchy
         on hierarchy.dimension = breakdowns.dimension and hierarchy.code = breakdowns.code
-),
-
-families as (
-    select
-        hierarchy.dimension,
-        hierarchy.top_code,
-        any_value(hierarchy.top_codes) as top_codes,
-        count(*) filter (where hierarchy.code != hierarchy.top_code) as children
-    from reference_hierarchy as hierarchy
-    group by hierarchy.dimension, hierarchy.top_code
 ),
 
 -- each top-level code of a breakdown: given itself, or through all of its parts
@@ -158,16 +150,13 @@ tops as (
         coalesce(
             max(parts.returns) filter (where parts.code = parts.top_code),
             if(
-                count(*) filter (where parts.code != parts.top_code)
-                = any_value(families.children),
+                count(*) filter (where parts.code != parts.top_code) = any_value(parts.top_parts),
                 sum(parts.returns) filter (where parts.code != parts.top_code),
                 null
             )
         ) as returns,
-        any_value(families.top_codes) as top_codes
+        any_value(parts.top_codes) as top_codes
     from parts
-    left join families
-        on families.dimension = parts.dimension and families.top_code = parts.top_code
     group by parts.bulletin_key, parts.period_key, parts.dimension, parts.top_code
 ),
 

@@ -26,16 +26,12 @@ stated as (
     inner join core.dim_source_table as source_table
         on source_table.source_table_key = fact.source_table_key
     inner join core.dim_period as period on period.period_key = fact.period_key
-    inner join core.dim_organiser as organiser on organiser.organiser_key = fact.organiser_key
-    inner join core.dim_country as country on country.country_key = fact.country_key
-    inner join core.dim_category as category on category.category_key = fact.category_key
-    inner join core.dim_channel as channel on channel.channel_key = fact.channel_key
     where
         source_table.table_code in ('COUNTRY', 'CATEGORY', 'CHANNEL')
-        and organiser.organiser_code = '_T'
-        and country.country_code = '_T'
-        and category.category_code = '_T'
-        and channel.channel_code = '_T'
+        and fact.organiser_key = surrogate_key('organiser', '_T')
+        and fact.country_key = surrogate_key('country', '_T')
+        and fact.category_key = surrogate_key('category', '_T')
+        and fact.channel_key = surrogate_key('channel', '_T')
         and fact.returns is not null
 ),
 
