@@ -107,9 +107,9 @@ def check(con: duckdb.DuckDBPyConnection, checked_on: date, limits: FreshnessLim
             " and schema_name = 'core' and table_name = 'dim_bulletin'"
         ).fetchall()
     }
-    # The publication date is shown where the warehouse records one.
-    dated = [name for name in ("publication_date", "published_on") if name in columns]
-    published = dated[0] if dated else "null::date"
+    # The publication date is shown where the edition states one (else it is its coverage end).
+    stated = {"published_on", "is_published_on_stated"} <= columns
+    published = "if(is_published_on_stated, published_on, null)" if stated else "null::date"
     newest = con.execute(
         f"select file_name, coverage_end, {published} from core.dim_bulletin"
         " order by coverage_end desc, coverage_start, file_name limit 1"
