@@ -56,10 +56,31 @@ def test_the_dictionary_describes_only_what_exists(published_sample: Path) -> No
         if (table, column) not in columns
     ]
     assert stale == []
-    unused = set(dictionary["shared_columns"]) - {column for _, column in columns}
-    assert unused <= {"country_name_fr", "category_name_fr", "channel_name_fr"} - {
-        column for _, column in columns
+    assert set(dictionary["shared_columns"]) - {column for _, column in columns} == set()
+
+
+def test_the_marts_name_countries_categories_and_channels_in_three_languages(
+    published_sample: Path,
+) -> None:
+    names = {
+        (dimension, code): tuple(rest)
+        for dimension in ("country", "category", "channel")
+        for code, *rest in query(
+            published_sample,
+            f"select distinct {dimension}_code, {dimension}_name_nl, {dimension}_name_fr,"
+            f" {dimension}_name_en from marts.returns_by_{dimension}",
+        )
     }
+    assert names[("country", "UA")] == ("Oekraïne", "Ukraine", "Ukraine")
+    assert names[("country", "GE")] == ("Georgië", "Géorgie", "Georgia")
+    assert names[("country", "_O")][1] == "Autres pays"
+    assert names[("category", "IRREGULAR_MIGRANT")] == (
+        "Migranten zonder wettig verblijf", "Migrants en séjour irrégulier", "Irregular migrants"
+    )  # fmt: skip
+    assert names[("channel", "RETURN_DESK")] == (
+        "Terugkeerloketten", "Guichets retour", "Return desks"
+    )  # fmt: skip
+    assert all(all(three) for three in names.values())
 
 
 def test_the_duckdb_1x_cli_shows_the_descriptions(published_sample: Path) -> None:

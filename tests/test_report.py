@@ -126,7 +126,7 @@ def test_the_page_shows_the_sample_figures(published_sample: Path, sample_page: 
     assert "* Dit cijfer omvat niet het vrijwillig vertrek" in text(rendered, "#footnotes")
     # Ukraine first among the countries, with its Dutch name and share.
     first = text(rendered, "#countries-table tbody tr")
-    assert first == "1 Ukraine Oekraïne 483 18,5 %"
+    assert first == "1 Ukraine Oekraïne Ukraine 483 18,5 %"
     labels = [t.get_text() for t in rendered.dom.select("#chart-countries .role-axis-label text")]
     assert [label for label in labels if not label.isdigit()][:2] == ["Ukraine", "Georgia"]
 
@@ -239,13 +239,13 @@ def test_another_year_with_markup_in_its_labels(prefect_api: None, tmp_path: Pat
     )
     figures = [text(rendered, f"#headline .figure:nth-of-type({n}) .value") for n in (1, 2)]
     assert figures == [notation.count(this_year), notation.count(last_year)]
-    name_en, name_nl, returns = query(
+    name_en, name_nl, name_fr, returns = query(
         warehouse,
-        "select country_name_en, country_name_nl, returns from marts.returns_by_country"
-        " where rank = 1 order by country_code limit 1",
+        "select country_name_en, country_name_nl, country_name_fr, returns"
+        " from marts.returns_by_country where rank = 1 order by country_code limit 1",
     )[0]
     assert text(rendered, "#countries-table tbody tr").startswith(
-        f"1 {name_en} {name_nl} {notation.count(returns)}"
+        f"1 {name_en} {name_nl} {name_fr} {notation.count(returns)}"
     )
     expected = expected_bars(warehouse, 2023, latest_periods(warehouse))
     assert {chart: bars(rendered, chart) for chart in CHARTS} == expected

@@ -72,12 +72,15 @@ select
     -- names
     country.name_en as country_name_en,
     country.name_nl as country_name_nl,
+    country.name_fr as country_name_fr,
     category.name_en as category_name_en,
     category.name_nl as category_name_nl,
+    category.name_fr as category_name_fr,
     category.parent_category_code,
     category.category_level,
     channel.name_en as channel_name_en,
     channel.name_nl as channel_name_nl,
+    channel.name_fr as channel_name_fr,
     -- measures
     winners.returns,
     winners.share_pct,

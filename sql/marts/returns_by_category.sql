@@ -20,6 +20,7 @@ select
     categories.category_code,
     categories.category_name_en,
     categories.category_name_nl,
+    categories.category_name_fr,
     categories.parent_category_code,
     categories.category_level,
     -- measures

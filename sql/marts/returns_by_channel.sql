@@ -19,6 +19,7 @@ select
     channels.channel_code,
     channels.channel_name_en,
     channels.channel_name_nl,
+    channels.channel_name_fr,
     -- measures
     channels.share_pct,
     channels.returns,

@@ -43,6 +43,7 @@ select
     ranked.country_code,
     ranked.country_name_en,
     ranked.country_name_nl,
+    ranked.country_name_fr,
     -- measures
     ranked.returns,
     round(100.0 * ranked.returns / period_totals.period_total, 1) as share_pct,
