@@ -217,6 +217,14 @@ def test_another_year_with_markup_in_its_labels(prefect_api: None, tmp_path: Pat
         f"period,organiser,country,category,channel,returns,share_pct\n2023-01,,{SCRIPT},,,5,\n",
         encoding="utf-8",
     )
+    # A parliamentary answer that gives another figure for a year of the edition's history.
+    history = next(line for line in edition.splitlines() if line.startswith("2015"))
+    stated = int(history.split(":")[1].strip(" *").replace(".", ""))
+    (raw / "answer.csv").write_text(
+        "period,organiser,country,category,channel,returns,share_pct,source,published_on\n"
+        f"2015,,,,,{stated - 12},,PARLIAMENT,2016-02-10\n",
+        encoding="utf-8",
+    )
     warehouse = tmp_path / "data" / "warehouse.duckdb"
     report = nightly(raw_dir=str(raw), warehouse=str(warehouse))
     assert report.published and [r.file for r in report.rejected] == [bad_name]
@@ -254,6 +262,17 @@ def test_another_year_with_markup_in_its_labels(prefect_api: None, tmp_path: Pat
     assert f"Dublin-conventie {SCRIPT}." in text(rendered, "#footnotes")
     rejected = text(rendered, "#rejected-table")
     assert bad_name in rejected and SCRIPT in rejected
+    # Sources that disagree: both values of 2015, the bulletin's shown.
+    revisions = [
+        " ".join(row.get_text(" ").split())
+        for row in rendered.dom.select("#revisions-table tbody tr")
+    ]
+    assert len(revisions) == query(warehouse, "select count(*) from marts.revisions")[0][0] == 2
+    assert revisions[0].startswith(f"2015 total {notation.count(stated)} yes disagreement")
+    assert revisions[1] == (
+        f"2015 total {notation.count(stated - 12)} disagreement answer.csv, line 2"
+        " PARLIAMENT, 2016-02-10 FEDASIL ranks before PARLIAMENT (data/reference/source.csv)"
+    )
     assert rendered.console == []
 
 

@@ -13,6 +13,19 @@ from flows import database
 from flows.quality import freshness
 from flows.quality.freshness import Freshness, FreshnessLimits
 
+# Each value of a figure published with more than one, the winner first; the figure named by
+# its period and the codes it breaks down (the dimensions that are not _T).
+REVISIONS = """
+    select
+        period_code,
+        concat_ws(' ', nullif(organiser_code, '_T'), nullif(country_code, '_T'),
+            nullif(category_code, '_T'), nullif(channel_code, '_T')) as breakdown,
+        measure, value, is_winner, kind, decided_by, reason,
+        bulletin, source_line, source_code, published_on
+    from marts.revisions
+    order by period_start, period_end, organiser_code, country_code, category_code,
+        channel_code, measure, is_winner desc, bulletin
+"""
 # Failed critical results first, then failed warnings, then what passed.
 QUALITY_ORDER = "success, severity != 'critical', suite, expectation, bulletin"
 
@@ -57,7 +70,7 @@ class ReportData:
     channels: Breakdown
     quality: list[dict]
     rejected: list[dict]
-    revisions: tuple[list[str], list[tuple]] | None  # columns and rows, once the table exists
+    revisions: list[dict] | None  # None where the warehouse predates marts.revisions
     freshness: Freshness
 
 
@@ -162,10 +175,7 @@ def read(warehouse: Path, today: date, limits: FreshnessLimits) -> ReportData:
         )
         publication = rows(con, "select * from marts.publication")
         newest = editions[0]["coverage_end"] if editions else None
-        revisions = None
-        if has_table(con, "marts", "revisions"):
-            result = con.execute("select * from marts.revisions")
-            revisions = ([c[0] for c in result.description], result.fetchall())
+        revisions = rows(con, REVISIONS) if has_table(con, "marts", "revisions") else None
         return ReportData(
             warehouse=warehouse,
             publication=publication[0] if publication else None,
