@@ -95,7 +95,7 @@ def check_bulletins(editions: list[Edition], gate: QualityGate, cache_dir: Path)
         if edition.file_name in failures
     ]
     accepted = [e for e in editions if e.file_name not in failures]
-    return Checked(accepted, rejected, findings)
+    return Checked(accepted, rejected, findings + parse_warnings(accepted))
 
 
 def rejection(edition: Edition, failed: list[Finding]) -> Rejection:
@@ -108,6 +108,18 @@ def rejection(edition: Edition, failed: list[Finding]) -> Rejection:
         failed[0].line,
         check=", ".join(f.expectation for f in failed),
     )
+
+
+def parse_warnings(editions: list[Edition]) -> list[Finding]:
+    """What the parser read but did not load (a table it does not know), as warnings."""
+    return [
+        Finding(
+            "parse", "every_table_is_known", "warning", False, warning["reason"],
+            edition.file_name, warning["line"],
+        )
+        for edition in editions
+        for warning in edition.warnings
+    ]  # fmt: skip
 
 
 def build_warehouse(editions: list[Edition], new_path: Path, log: RunLog, cache_dir: Path) -> None:

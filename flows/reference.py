@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import gettext
 import re
+import sys
 import unicodedata
 from functools import cache, lru_cache
 from pathlib import Path
@@ -23,12 +24,24 @@ def normalise(label: str) -> str:
     """Fold a label for lookups: no accents, no case, no punctuation, single spaces.
 
     Text in brackets is kept: "Asielzoekers (uitgeprocedeerd en in procedure)" is not
-    "Asielzoekers". A bracketed label resolves through an alias row that says why.
+    "Asielzoekers". A bracketed label resolves through an alias row that says why. Format
+    characters (Unicode category Cf: soft hyphens, zero-width spaces, direction marks) are
+    dropped: PDF extractors leave them inside names that look right ("Oekra\u00adïne").
     """
     text = unicodedata.normalize("NFKD", label)
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    text = "".join(
+        c for c in text if not unicodedata.combining(c) and unicodedata.category(c) != "Cf"
+    ).casefold()
     text = re.sub(r"[^\w+]+", " ", text)
     return " ".join(text.split())
+
+
+@cache
+def format_characters() -> dict[int, None]:
+    """A str.translate table that drops every format character (Unicode category Cf)."""
+    return {
+        code: None for code in range(sys.maxunicode + 1) if unicodedata.category(chr(code)) == "Cf"
+    }
 
 
 def read_csv(name: str) -> list[dict[str, str]]:

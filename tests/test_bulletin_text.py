@@ -2,38 +2,33 @@
 
 from __future__ import annotations
 
+import itertools
+import subprocess
+import sys
 from pathlib import Path
 
 import polars as pl
 import pytest
-from derive import cut_coverage, replace_countries, shift_years, windows
+from derive import BLOCKS, cut_coverage, french, reorder, replace_countries, shift_years, windows
+from golden import (
+    CATEGORIES,
+    CHANNELS,
+    COUNTRIES,
+    DVZ_2018,
+    FEDASIL_2018,
+    HISTORY,
+    MONTHS,
+    TOTAL_2017,
+    TOTAL_2018,
+    expected_figures,
+    figures_of,
+)
 
 from flows.errors import BulletinError
+from flows.ingest import bulletin_text
 from flows.ingest.parse import parse_file
+from flows.ingest.raw_file import clean_lines
 from flows.ingest.stage import stage, with_edition
-
-MONTHS = ["01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12"]
-FEDASIL_2018 = [204, 270, 270, 300, 291, 261, 336, 277, 176, 182]
-DVZ_2018 = [9, 7, 2, 3, 2, 2, 3, 9, 4, 1]
-TOTAL_2018 = [213, 277, 272, 303, 293, 263, 339, 286, 180, 183]
-TOTAL_2017 = [252, 305, 477, 391, 306, 329, 324, 355, 259, 251, 286, 292]
-HISTORY = {
-    2017: (3827, "*"), 2016: (4267, "*"), 2015: (4053, "*"), 2014: (3587, "*"),
-    2013: (4585, "*"), 2012: (5656, ""), 2011: (3358, "**"), 2010: (2957, ""),
-    2009: (2659, ""), 2008: (2669, ""), 2007: (2593, ""),
-}  # fmt: skip
-COUNTRIES = {
-    "UA": 483, "GE": 419, "RO": 305, "BR": 273, "IQ": 161, "AL": 72, "AM": 70,
-    "MK": 51, "MN": 51, "SK": 47, "_O": 677, "_T": 2609,
-}  # fmt: skip
-CATEGORIES = {
-    "ASYLUM_SEEKER": (488, 15.0),
-    "REJECTED_ASYLUM_SEEKER": (788, 30.0),
-    "IRREGULAR_MIGRANT": (1437, 55.0),
-    "_T": (2713, None),
-}
-CHANNELS = {"RETURN_PARTNER": 42.0, "RECEPTION_NETWORK": 13.0, "RETURN_DESK": 45.0,
-            "CLOSED_CENTRE": 0.0}  # fmt: skip
 
 
 def staged_of(path: Path) -> tuple[dict, pl.DataFrame]:
@@ -269,3 +264,125 @@ def test_tables_in_another_order_and_without_blank_lines(sample_text: str, tmp_p
         assert staged.select(columns).sort(columns).equals(reference.select(columns).sort(columns))
     parsed = parse_file(tmp_path / "dense.txt", "0")
     assert [f["text"][-13:] for f in parsed.footnotes] == ["door de DVZ).", "teruggekeerd."]
+
+
+def staged_text(text: str, file: str = "bulletin.txt") -> tuple:
+    """Parse and stage a text without a file, as the pipeline does after decoding."""
+    parsed = bulletin_text.parse(clean_lines(text), file)
+    parsed.edition["sha256"] = file
+    return parsed, stage(with_edition(parsed.edition, parsed.observations))
+
+
+def test_every_order_of_the_tables_with_and_without_blank_lines(sample_text: str) -> None:
+    expected = expected_figures()
+    orders = list(itertools.permutations(BLOCKS))
+    assert len(orders) == 120
+    for order in orders:
+        for dense in (False, True):
+            _, staged = staged_text(reorder(sample_text, order, dense))
+            assert figures_of(staged) == expected, (order, dense)
+
+
+@pytest.mark.parametrize(
+    "follower",
+    [
+        "Naar een meer geïntegreerd migratiebeleid",  # a title
+        "Retour volontaire en 2019",  # a heading that ends in a year
+        "4. Herkomst van de terugkeeraanvragen",  # a heading (the box of yearly figures after
+        # the channels is one of the orders of the test above)
+    ],
+)
+def test_a_table_without_total_ends_where_its_rows_end(sample_text: str, follower: str) -> None:
+    channels = sample_text.index("categorie %")
+    text = sample_text[:channels] + "\n".join(
+        [line for line in sample_text[channels:].split("\n") if line.strip()] + [follower]
+    )
+    _, staged = staged_text(text)
+    assert figures_of(staged) == expected_figures()
+
+
+@pytest.mark.parametrize("thousands", [" ", "\u00a0", "\u202f", "."])
+@pytest.mark.parametrize("percent", [" %", "%"])
+def test_french_edition(sample_text: str, thousands: str, percent: str) -> None:
+    text = french(sample_text, thousands, percent)
+    assert "Retour volontaire en 2018" in text and "jusqu'à fin octobre" in text
+    parsed, staged = staged_text(text)
+    assert parsed.edition["language"] == "fr"
+    assert (parsed.edition["report_year"], parsed.edition["coverage_end"]) == (2018, "2018-10")
+    assert figures_of(staged) == expected_figures()
+    columns = set(parsed.observations.filter(pl.col("table_code") == "MONTHLY")["column_label"])
+    assert columns == {
+        "2018 Fedasil", "2018 Office des étrangers", "total 2018 (fedasil+OE)",
+        "total 2017 (fedasil+OE)",
+    }  # fmt: skip
+
+
+def test_thousands_and_columns_both_written_with_spaces_are_refused(sample_text: str) -> None:
+    text = french(sample_text).replace("Mars 270 2 272 477", "Mars 1 270 2 272 477")
+    with pytest.raises(BulletinError) as error:
+        staged_text(text)
+    assert error.value.line == 38
+    assert "'Mars' read as 4 figures in 3 ways" in error.value.reason
+
+
+def test_a_table_the_parser_does_not_know_is_a_warning(sample_text: str) -> None:
+    unknown = (
+        "5. Re-integratieondersteuning in 2018 (t.e.m. oktober)\n"
+        "type aantal\nMicro-onderneming 320\nHuisvesting 210\nMedische hulp 95\ntotaal 625\n"
+    )
+    at = sample_text.index("land aantal terugkeerders")
+    parsed, staged = staged_text(sample_text[:at] + unknown + sample_text[at:])
+    assert figures_of(staged) == expected_figures()
+    assert parsed.warnings == [
+        {
+            "reason": "lines 114 to 117: a table this parser does not know ('Micro-onderneming',"
+            " 'Huisvesting', 'Medische hulp'; 4 figures) was not loaded",
+            "line": 114,
+            "page": None,
+        }
+    ]
+
+
+def test_utf16_with_a_byte_order_mark(sample_text: str, tmp_path: Path) -> None:
+    _, reference = staged_of(write(tmp_path, sample_text, "utf8.txt"))
+    for encoding in ("utf-16", "utf-16-be"):
+        data = sample_text.replace("\n", "\r\n").encode(encoding)
+        if encoding == "utf-16-be":
+            data = b"\xfe\xff" + data
+        edition, staged = staged_of(write(tmp_path, data, f"{encoding}.txt"))
+        assert edition["encoding"] == "utf-16"
+        assert staged.drop("sha256").equals(reference.drop("sha256"))
+
+
+def test_format_characters_inside_names(sample_text: str, tmp_path: Path) -> None:
+    text = (
+        sample_text.replace("Oekraïne", "Oekra\u00adïne")  # soft hyphen
+        .replace("Georgië", "Geor\u200bgië")  # zero-width space
+        .replace("Roemenië", "\u200eRoemenië\ufeff")  # direction mark, stray byte-order mark
+        .replace("Terugkeerloketten", "Terugkeer\u00adloketten")
+        .replace("Vreemdeling-\n", "Vreemdeling\u00ad\n")  # a soft hyphen where a word breaks
+    )
+    _, staged = staged_of(write(tmp_path, text))
+    assert figures_of(staged) == expected_figures()
+
+
+def test_five_megabytes_on_one_line_are_refused_in_one_line(
+    sample_text: str, tmp_path: Path
+) -> None:
+    line = " ".join(sample_text.split("\n")) + " "
+    path = write(tmp_path, line * (5_000_000 // len(line) + 1), "one-line.txt")
+    assert path.stat().st_size > 5_000_000 and b"\n" not in path.read_bytes()
+    script = (
+        "import sys\nfrom pathlib import Path\nfrom flows.errors import BulletinError\n"
+        "from flows.ingest.parse import parse_file\n"
+        "try:\n    parse_file(Path(sys.argv[1]), '0')\n"
+        "except BulletinError as error:\n    print(error)\n"
+    )
+    # Backtracking patterns took about 35 s here; a linear parser takes about a second.
+    run = subprocess.run(
+        [sys.executable, "-c", script, str(path)],
+        capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    assert run.stdout.startswith("one-line.txt: the monthly table was not found; line 1 holds")
+    assert run.stdout.endswith("characters: were the line breaks of the text lost?\n")
+    assert run.stdout.count("\n") == 1

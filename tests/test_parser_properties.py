@@ -1,22 +1,26 @@
-"""Property: whatever is done to the sample, the parser parses it or raises BulletinError."""
+"""Properties: whatever is done to the sample, the parser parses it or raises BulletinError;
+its tables and prose in any order give every figure."""
 
 from __future__ import annotations
 
 import tempfile
 from pathlib import Path
 
+from derive import french, table_blocks
+from golden import expected_figures, figures_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from flows.errors import BulletinError
+from flows.ingest import bulletin_text
 from flows.ingest.parse import parse_file
+from flows.ingest.raw_file import clean_lines
 from flows.ingest.stage import stage, with_edition
 
-SAMPLE_LINES = (
+SAMPLE_TEXT = (
     next((Path(__file__).resolve().parent.parent / "data" / "raw").glob("*.txt"))
-    .read_text(encoding="utf-8")
-    .split("\n")
-)
+).read_text(encoding="utf-8")
+SAMPLE_LINES = SAMPLE_TEXT.split("\n")
 
 
 @st.composite
@@ -59,3 +63,27 @@ def test_parses_or_raises_bulletin_error(content: bytes) -> None:
             return
         staged = stage(with_edition(parsed.edition, parsed.observations))
         assert len(staged) == len(parsed.observations) > 0
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    order=st.permutations(range(11)),
+    dense=st.booleans(),
+    language=st.sampled_from(["nl", "fr", "fr\u00a0", "fr\u202f", "fr."]),
+)
+def test_tables_and_prose_in_any_order_give_every_figure(
+    order: list[int], dense: bool, language: str
+) -> None:
+    prose, blocks = table_blocks(SAMPLE_TEXT)
+    pieces = [*prose, *blocks.values()]
+    assert len(pieces) == len(order)
+    text = "\n".join(pieces[i] for i in order)
+    if dense:
+        text = "\n".join(line for line in text.split("\n") if line.strip())
+    if language.startswith("fr"):
+        text = french(text, language[2:] or " ")
+    parsed = bulletin_text.parse(clean_lines(text), "shuffled.txt")
+    parsed.edition["sha256"] = "0" * 64
+    assert figures_of(stage(with_edition(parsed.edition, parsed.observations))) == (
+        expected_figures()
+    )

@@ -1,7 +1,10 @@
-"""Parser of the text extract of Fedasil's voluntary-return bulletin.
+"""Parser of a bulletin's text, Dutch or French: a text extract of a Fedasil factsheet, or the
+lines the PDF reader rebuilt from word positions.
 
 Tables are recognised by their rows (month names, countries, categories, channels), not by
-where the extractor put them; nothing here knows an edition's year, months or countries.
+where the extractor put them or in which order; nothing here knows an edition's year, months or
+countries. Lines are cut into tokens from their end, never matched by a backtracking pattern, so
+the time taken grows with the length of the text and no faster.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import combinations
 
 import polars as pl
 
@@ -16,17 +20,23 @@ from flows import reference
 from flows.errors import BulletinError
 from flows.ingest.raw_file import RAW_SCHEMA, ParsedFile
 
-# Dutch numbers: "1.234" (thousands), "15" or "15,5" (decimal comma); marks like "*" follow.
-NUMBER = r"\d{1,3}(?:\.\d{3})+|\d+(?:,\d+)?"
-FIGURE = re.compile(rf"({NUMBER})\s*(\**)\s*%?")
-ROW = re.compile(rf"^(?P<label>.*?)(?:^|\s+)(?P<figures>(?:(?:{NUMBER})\s*\**\s*%?\s*)+)$")
-HISTORY = re.compile(rf"^(?P<year>(?:19|20)\d\d)\s*:\s*(?P<figure>{NUMBER})\s*(?P<marks>\**)$")
+# A figure as printed: "2.567", "2 567" (kept together by a no-break space), "2567", "15,5";
+# footnote marks and a percent sign follow, attached or as tokens of their own.
+NUMBER = r"(?:\d{1,3}(?:\.\d{3})+|\d{1,3}(?:\u00a0\d{3})+|\d+)(?:,\d+)?"
+TOKEN = re.compile(rf"(?P<number>{NUMBER})?(?P<marks>\**)%?")
+# Thousands written with a plain space ("2 567") are two tokens: a group of 1 to 3 digits
+# followed by one of exactly 3 may be one number; the table's columns decide (Row.readings).
+GROUP_HEAD = re.compile(r"\d{1,3}")
+GROUP_TAIL = re.compile(r"\d{3}(?:,\d+)?")
+HISTORY = re.compile(r"(?P<year>(?:19|20)\d\d)\s*:\s*")
 FOOTNOTE = re.compile(r"^(?P<marks>\*+)\s*(?P<text>[^\d\s*].*)$")
-COVERAGE = re.compile(
-    r"(?:(?P<start>\w+)\s+)?(?:t\.\s?e\.\s?m\.|jusqu'(?:à|au)(?:\s+fin)?)\s+(?P<end>\w+)"
-)
+COVERAGE = re.compile(r"t\.\s?e\.\s?m\.|jusqu['\u2019](?:à|au)(?:\s+fin)?")
 YEAR = re.compile(r"^(?:19|20)\d\d$")
 TOTAL_LABELS = {"totaal", "total", "totaux"}
+# Readings of a row into columns are tried only for rows of a few figures (a table's row).
+MOST_TOKENS = 12
+# A label longer than this is prose run together, never a row of a table.
+LONGEST_LABEL = 300
 
 TABLE_NAMES = {
     "MONTHLY": "the monthly table",
@@ -45,13 +55,74 @@ LABEL_DIMENSION = {"COUNTRY": "country", "CATEGORY": "category", "CHANNEL": "cha
 
 
 @dataclass
+class Text:
+    """A bulletin's lines, its file name, and the page and line each comes from (a PDF's)."""
+
+    file: str
+    lines: list[str]
+    origins: list[tuple[int, int]] | None = None
+
+    def origin(self, number: int) -> tuple[int | None, int]:
+        """Page (None for a text file) and line of the page of line `number` of the text."""
+        return self.origins[number - 1] if self.origins else (None, number)
+
+    def at(self, number: int) -> str:
+        """Where line `number` is, in words: "line 12" or "page 2, line 12"."""
+        page, line = self.origin(number)
+        return f"page {page}, line {line}" if page else f"line {line}"
+
+    def span(self, first: int, last: int) -> str:
+        """Where lines `first` to `last` are, in words."""
+        (page, start), (last_page, end) = self.origin(first), self.origin(last)
+        if first == last:
+            return self.at(first)
+        lines = f"lines {start} to {end}"
+        if page is None:
+            return lines
+        return f"page {page}, {lines}" if page == last_page else f"pages {page} to {last_page}"
+
+    def error(self, reason: str, number: int | None = None) -> BulletinError:
+        """The rejection of this file, at line `number` of the text."""
+        if number is None:
+            return BulletinError(self.file, reason)
+        page, line = self.origin(number)
+        return BulletinError(self.file, reason, line, page)
+
+
+@dataclass
 class Row:
-    """One line of figures: its number, label, figures and their footnote marks."""
+    """One line of figures: its number, label, and figures as split at spaces (tokens)."""
 
     line: int
     label: str
-    figures: list[tuple[str, str]]
+    tokens: list[tuple[str, str]]  # (number as printed, footnote marks)
     kind: str | None = None
+
+    def readings(self, count: int, share: int | None = None) -> list[list[tuple[str, str]]]:
+        """Every way to read the tokens as `count` figures, joining thousands written with a
+        space ("2 567"); figure `share` is a percentage, never above 100."""
+        joins = len(self.tokens) - count
+        if joins < 0 or (joins and len(self.tokens) > MOST_TOKENS):
+            return []
+        joinable = [
+            i
+            for i, ((head, marks), (tail, _)) in enumerate(
+                zip(self.tokens, self.tokens[1:], strict=False)
+            )
+            if not marks and GROUP_HEAD.fullmatch(head) and GROUP_TAIL.fullmatch(tail)
+        ]
+        readings = []
+        for joined in combinations(joinable, joins):
+            figures = [list(self.tokens[0])]
+            for i, (number, marks) in enumerate(self.tokens[1:]):
+                if i in joined:
+                    figures[-1] = [f"{figures[-1][0]} {number}", marks]
+                else:
+                    figures.append([number, marks])
+            reading = [(number.replace("\u00a0", " "), marks) for number, marks in figures]
+            if share is None or share >= count or value(reading[share][0]) <= 100:
+                readings.append(reading)
+        return readings
 
 
 @dataclass
@@ -73,8 +144,50 @@ class Column:
     label: str
 
 
+def value(number: str) -> float:
+    """The value of a figure as printed ("2.567", "2 567", "15,5")."""
+    return float(number.replace(".", "").replace(" ", "").replace(",", "."))
+
+
+def figures_at_end(text: str) -> tuple[str, list[tuple[str, str]]]:
+    """A line cut into its label and the figures that end it (none when it ends in a word)."""
+    tokens: list[tuple[int, re.Match]] = []
+    end = len(text)
+    while end > 0:
+        start = text.rfind(" ", 0, end) + 1
+        if start < end:
+            match = TOKEN.fullmatch(text, start, end)
+            if not match:
+                break
+            tokens.append((start, match))
+        end = start - 1
+    tokens.reverse()
+    # Marks or a percent sign before the first number belong to the label ("categorie %").
+    first = next((i for i, (_, match) in enumerate(tokens) if match["number"]), len(tokens))
+    figures: list[tuple[str, str]] = []
+    for _, match in tokens[first:]:
+        if match["number"]:
+            figures.append((match["number"], match["marks"]))
+        else:
+            figures[-1] = (figures[-1][0], figures[-1][1] + match["marks"])
+    label = text[: tokens[first][0]] if figures else text
+    return label.strip(), figures
+
+
+def history_row(number: int, text: str) -> Row | None:
+    """A line of the yearly history ("2017 : 3.827*"), or None."""
+    match = HISTORY.match(text)
+    if not match:
+        return None
+    label, tokens = figures_at_end(text[match.end() :])
+    readings = Row(number, match["year"], tokens).readings(1) if not label else []
+    return Row(number, match["year"], readings[0]) if len(readings) == 1 else None
+
+
 def row_kind(label: str) -> str | None:
     """The table a row label belongs to, or None when the label is unknown."""
+    if len(label) > LONGEST_LABEL:
+        return None
     key = reference.normalise(label)
     if key in reference.months():
         return "MONTHLY"
@@ -86,8 +199,16 @@ def row_kind(label: str) -> str | None:
     return None
 
 
-def split_rows(lines: list[str]) -> tuple[list[Table], list[Row], list[dict]]:
-    """Tables of figures, history rows and footnote texts, in the order of the file."""
+def is_heading(row: Row) -> bool:
+    """Whether an unknown row is a title that ends in a year ("Retour volontaire en 2018") or a
+    lone number (a fragment of a header, an axis label), rather than a row of figures."""
+    return not row.label or (len(row.tokens) == 1 and bool(YEAR.match(row.tokens[0][0])))
+
+
+def split_rows(text: Text) -> tuple[list[Table], list[Row], list[dict]]:
+    """Tables of figures (kind UNKNOWN for a table no list knows), history rows and footnote
+    texts, in the order of the text."""
+    lines = text.lines
     tables: list[Table] = []
     history: list[Row] = []
     footnotes: list[dict] = []
@@ -95,10 +216,10 @@ def split_rows(lines: list[str]) -> tuple[list[Table], list[Row], list[dict]]:
     prose: list[tuple[int, str]] = []  # lines without figures: headers of the next table
     skip_to = 0
     for number, line in enumerate(lines, start=1):
-        text = line.strip()
-        if number <= skip_to or not text:
+        stripped = line.strip()
+        if number <= skip_to or not stripped:
             continue
-        if match := FOOTNOTE.match(text):
+        if match := FOOTNOTE.match(stripped):
             block = [match["text"].strip()]
             end = number
             # The text goes on over the next lines until its sentence ends, a blank line comes,
@@ -111,19 +232,18 @@ def split_rows(lines: list[str]) -> tuple[list[Table], list[Row], list[dict]]:
             tables += close_run(run, None, prose)
             run = []
             continue
-        if match := HISTORY.match(text):
-            history.append(Row(number, match["year"], [(match["figure"], match["marks"])]))
+        if row := history_row(number, stripped):
+            history.append(row)
             tables += close_run(run, None, prose)
             run = []
             continue
-        match = ROW.match(text)
-        if not match:
+        label, tokens = figures_at_end(stripped)
+        if not tokens:
             tables += close_run(run, None, prose)
             run = []
-            prose.append((number, text))
+            prose.append((number, stripped))
             continue
-        row = Row(number, match["label"].strip(), FIGURE.findall(match["figures"]))
-        row.kind = row_kind(row.label)
+        row = Row(number, label, tokens, row_kind(label))
         if row.kind == "TOTAL":
             tables += close_run(run, row, prose)
             run = []
@@ -137,46 +257,76 @@ def is_continuation(previous: str, line: str) -> bool:
     """Whether `line` continues a footnote's text that ended with `previous`."""
     if not line or previous.endswith("."):
         return False
-    return not (FOOTNOTE.match(line) or HISTORY.match(line) or ROW.match(line))
+    return not (FOOTNOTE.match(line) or history_row(0, line) or figures_at_end(line)[1])
 
 
 def close_run(run: list[Row], total: Row | None, prose: list[tuple[int, str]]) -> list[Table]:
-    """Cut a run of rows into tables of one kind each; unknown labels join their neighbours."""
-    rows = list(run)
-    # Lines above a table that end in a number ("... in <year>") are part of its header, except
-    # above the country table, whose first country may be one no list knows yet.
-    while rows and not rows[0].kind and (not rows[0].label or first_kind(rows) != "COUNTRY"):
-        rows.pop(0)
-    if not rows:
-        return []  # a sentence that ends in a number, not a table
+    """Cut a run of rows into tables of one kind each.
+
+    Unknown rows inside a table, or before its total, stay in it (an unknown country is kept
+    for the checks; elsewhere it rejects the bulletin). A table without a total ends with its
+    last known row: what follows is a heading, or a table no list knows (kind UNKNOWN).
+    """
+    known = [i for i, row in enumerate(run) if row.kind]
+    if not known:
+        return unknown_table(run, total)
+    head, body, tail = run[: known[0]], run[known[0] : known[-1] + 1], run[known[-1] + 1 :]
     tables: list[Table] = []
-    for row in rows:
-        kind = row.kind or (tables[-1].kind if tables else first_kind(rows))
-        if not tables or tables[-1].kind != kind:
-            header = next((text for line, text in reversed(prose) if line < row.line), "")
-            tables.append(Table(kind, header=header))
-        tables[-1].rows.append(row)
-    tables[-1].total = total
-    return tables
+    if body[0].kind == "COUNTRY":
+        # The first country may be one no list knows yet; a title above it is not a country.
+        body = [row for row in head if not is_heading(row)] + body
+    else:
+        tables += unknown_table(head, None)
+    if total is not None:
+        body, tail = body + tail, []
+    current = Table(body[0].kind or run[known[0]].kind)
+    for row in body:
+        if (row.kind and row.kind != current.kind) or not current.rows:
+            header = next((line for number, line in reversed(prose) if number < row.line), "")
+            current = Table(row.kind or current.kind, header=header)
+            tables.append(current)
+        current.rows.append(row)
+    current.total = total
+    return tables + unknown_table(tail, None)
 
 
-def first_kind(rows: list[Row]) -> str | None:
-    """The kind of the first row whose label is known."""
-    return next((row.kind for row in rows if row.kind), None)
+def unknown_table(rows: list[Row], total: Row | None) -> list[Table]:
+    """Rows no list knows: a table of kind UNKNOWN when they hold figures in rows (two rows or
+    more, or one with a total), else nothing (a heading, a sentence that ends in a number)."""
+    rows = [row for row in rows if not is_heading(row)]
+    if len(rows) + (total is not None) < 2 or not rows:
+        return []
+    return [Table("UNKNOWN", rows, total)]
 
 
-def monthly_header(lines: list[str], first_row: int, width: int) -> list[Column] | None:
-    """The monthly table's columns, read back from the lines above its first month."""
-    above = [line.strip() for line in lines[: first_row - 1] if line.strip()][-20:]
+def monthly_header(text: Text, table: Table) -> list[Column] | None:
+    """The monthly table's columns, read back from the lines above its first month: the nearest
+    header that every row fits, else the nearest that its total fits (a row is then wrong)."""
+    above = [line.strip() for line in text.lines[: table.rows[0].line - 1] if line.strip()][-20:]
+    headers = []
     for start in range(len(above) - 1, -1, -1):
-        text = ""
+        header = ""
         for part in above[start:]:
             # Hyphenated words are joined ("Vreemdeling-" / "enzaken").
-            text = text[:-1] + part if text.endswith("-") else f"{text} {part}".strip()
-        columns = header_columns(text)
-        if columns and len(columns) == width:
-            return columns
-    return None
+            header = header[:-1] + part if header.endswith("-") else f"{header} {part}".strip()
+        columns = header_columns(header)
+        if columns and table.total.readings(len(columns)):
+            headers.append(columns)
+    return next((columns for columns in headers if fits(table, columns)), None) or next(
+        iter(headers), None
+    )
+
+
+def fits(table: Table, columns: list[Column]) -> bool:
+    """Whether each month has a figure per column, or last year's only."""
+    counts = (len(columns), 1) if len(previous_columns(columns)) == 1 else (len(columns),)
+    return all(any(row.readings(count) for count in counts) for row in table.rows)
+
+
+def previous_columns(columns: list[Column]) -> list[int]:
+    """Indexes of the monthly columns of years before the report year."""
+    report_year = max(column.year for column in columns)
+    return [i for i, column in enumerate(columns) if column.year < report_year]
 
 
 def header_columns(text: str) -> list[Column] | None:
@@ -217,65 +367,124 @@ def column_organiser(label: str) -> str | None:
 
 
 def coverage(lines: list[str]) -> tuple[int | None, int | None]:
-    """Coverage start and end months stated in the text ("t.e.m. <month>")."""
+    """Coverage start and end months stated in the text ("t.e.m. <month>", "jusqu'à fin
+    <month>", with the start month before it where there is one)."""
     for line in lines:
-        for match in COVERAGE.finditer(line.lower()):
-            end = reference.months().get(reference.normalise(match["end"]))
+        lowered = line.lower()
+        for match in COVERAGE.finditer(lowered):
+            after = lowered[match.end() : match.end() + 40].split()
+            end = reference.months().get(reference.normalise(after[0])) if after else None
             if end is None:
                 continue
-            start = reference.months().get(reference.normalise(match["start"] or ""), 1)
+            before = lowered[max(0, match.start() - 40) : match.start()].split()
+            start = reference.months().get(reference.normalise(before[-1]) if before else "", 1)
             return start, end
     return None, None
 
 
-def parse(lines: list[str], file: str) -> ParsedFile:
-    """Parse a bulletin's lines into its edition and its observations, with line numbers."""
-    tables, history, footnotes = split_rows(lines)
-    found: dict[str, Table] = {}
-    for table in tables:
-        if table.kind in found:
-            raise BulletinError(
-                file,
-                f"{TABLE_NAMES[table.kind]} appears twice (lines {found[table.kind].rows[0].line}"
-                f" and {table.rows[0].line})",
-                table.rows[0].line,
-            )
-        found[table.kind] = table
-        unknown = next((row for row in table.rows if not row.kind), None)
-        if unknown and table.kind != "COUNTRY":
-            raise BulletinError(
-                file,
-                f"'{unknown.label}' is not a row of {TABLE_NAMES[table.kind]}"
-                f" (from line {table.rows[0].line})",
-                unknown.line,
-            )
+def parse(lines: list[str], file: str, origins: list[tuple[int, int]] | None = None) -> ParsedFile:
+    """Parse a bulletin's lines into its edition and its observations, with their lines.
+
+    `origins` gives the page and line of the page of each line (a PDF's rebuilt text). Raises
+    BulletinError naming the line (and page) and the reason.
+    """
+    text = Text(file, lines, origins)
+    tables, history, footnotes = split_rows(text)
+    found, warnings = known_tables(text, tables)
     for kind in ("MONTHLY", "COUNTRY", "CATEGORY"):
         table = found.get(kind)
         if table and table.total is None:
-            raise BulletinError(
-                file,
-                f"{TABLE_NAMES[kind]} (from line {table.rows[0].line}) ends without its"
+            raise text.error(
+                f"{TABLE_NAMES[kind]} (from {text.at(table.rows[0].line)}) ends without its"
                 " 'totaal' row; is the file truncated?",
                 table.rows[-1].line,
             )
     for kind in ("MONTHLY", "COUNTRY", "CATEGORY", "CHANNEL"):
         if kind not in found:
-            raise BulletinError(file, f"{TABLE_NAMES[kind]} was not found; is the file truncated?")
+            raise text.error(f"{TABLE_NAMES[kind]} was not found; {missing_hint(lines)}")
     if not history:
-        raise BulletinError(file, "the yearly history (lines like 'YYYY : count') was not found")
+        raise text.error("the yearly history (lines like 'YYYY : count') was not found")
 
-    observations, edition = monthly_observations(lines, found["MONTHLY"], file)
+    observations, edition = monthly_observations(text, found["MONTHLY"])
     period = f"{edition['report_year']}-{edition['coverage_start'][5:]}/{edition['coverage_end']}"
     for kind in ("COUNTRY", "CATEGORY", "CHANNEL"):
-        observations += breakdown_observations(found[kind], period, file)
+        observations += breakdown_observations(text, found[kind], period)
     for row in history:
-        figure, marks = row.figures[0]
+        figure, marks = row.tokens[0]
         observations.append(observation("HISTORY", row, "", row.label, returns=figure, marks=marks))
     return ParsedFile(
         edition=edition,
-        observations=pl.DataFrame(observations, schema=RAW_SCHEMA, orient="row"),
-        footnotes=footnotes,
+        observations=pl.DataFrame(
+            [(*fields, *text.origin(number)) for *fields, number in observations],
+            schema=RAW_SCHEMA,
+            orient="row",
+        ),
+        footnotes=[footnote | {"line": text.origin(footnote["line"])[1]} for footnote in footnotes],
+        warnings=warnings,
     )
+
+
+def known_tables(text: Text, tables: list[Table]) -> tuple[dict[str, Table], list[dict]]:
+    """The table of each known kind, and a warning for each table no list knows.
+
+    A table without its total followed by the rest of it (the next table of the same kind, a
+    page further) is one table.
+    """
+    found: dict[str, Table] = {}
+    warnings = []
+    previous: Table | None = None
+    for table in tables:
+        if table.kind == "UNKNOWN":
+            warnings.append(unknown_warning(text, table))
+            previous = None
+            continue
+        earlier = found.get(table.kind)
+        if earlier is not None and earlier is previous and earlier.total is None:
+            earlier.rows += table.rows
+            earlier.total = table.total
+            continue
+        if earlier is not None:
+            raise text.error(
+                f"{TABLE_NAMES[table.kind]} appears twice ({text.at(earlier.rows[0].line)}"
+                f" and {text.at(table.rows[0].line)})",
+                table.rows[0].line,
+            )
+        found[table.kind] = previous = table
+    for table in found.values():
+        unknown = next((row for row in table.rows if not row.kind), None)
+        if unknown and table.kind != "COUNTRY":
+            raise text.error(
+                f"'{unknown.label}' is not a row of {TABLE_NAMES[table.kind]}"
+                f" (from {text.at(table.rows[0].line)})",
+                unknown.line,
+            )
+    return found, warnings
+
+
+def unknown_warning(text: Text, table: Table) -> dict:
+    """A warning for a table no list knows: where it is, its first rows and its figures."""
+    rows = table.rows + ([table.total] if table.total else [])
+    figures = sum(len(row.tokens) for row in rows)
+    labels = ", ".join(f"'{row.label[:40]}'" for row in table.rows[:3])
+    more = ", ..." if len(table.rows) > 3 else ""
+    page, line = text.origin(rows[0].line)
+    return {
+        "reason": f"{text.span(rows[0].line, rows[-1].line)}: a table this parser does not know"
+        f" ({labels}{more}; {figures} figures) was not loaded",
+        "line": line,
+        "page": page,
+    }
+
+
+def missing_hint(lines: list[str]) -> str:
+    """Why a table may be missing: a text whose line breaks were lost, or a truncated one."""
+    longest = max(range(len(lines)), key=lambda i: len(lines[i]), default=0)
+    if lines and len(lines[longest]) > 10 * LONGEST_LABEL:
+        return (
+            f"line {longest + 1} holds {len(lines[longest]):,} characters: were the line breaks"
+            " of the text lost?"
+        )
+    return "is the file truncated?"
 
 
 def observation(
@@ -290,7 +499,8 @@ def observation(
     share: str | None = None,
     marks: str = "",
 ) -> tuple:
-    """One raw observation in the column order of RAW_SCHEMA."""
+    """One raw observation in the column order of RAW_SCHEMA, its line last (page and line of
+    the page are filled in from it)."""
     labels = {LABEL_DIMENSION.get(table): dimension_label}
     return (
         table,
@@ -308,19 +518,35 @@ def observation(
     )
 
 
-def monthly_observations(lines: list[str], table: Table, file: str) -> tuple[list[tuple], dict]:
+def read(text: Text, row: Row, counts: tuple[int, ...], share: int | None = None) -> list | None:
+    """The row's figures read as the first of `counts` figures that fits; refused when the
+    thousands written with spaces can be read in two ways."""
+    for count in counts:
+        readings = row.readings(count, share)
+        if len(readings) == 1:
+            return readings[0]
+        if readings:
+            raise text.error(
+                f"the figures of '{row.label}' read as {count} figures in {len(readings)} ways"
+                " (spaces between thousands and between columns); write thousands as 2.567"
+                " or with a no-break space",
+                row.line,
+            )
+    return None
+
+
+def monthly_observations(text: Text, table: Table) -> tuple[list[tuple], dict]:
     """Observations of the monthly table and the edition identity its header gives."""
-    width = max(len(row.figures) for row in table.rows)
-    columns = monthly_header(lines, table.rows[0].line, width)
+    columns = monthly_header(text, table)
     if columns is None:
-        raise BulletinError(
-            file,
-            f"the header of the monthly table above line {table.rows[0].line} does not name its"
-            f" {width} columns (Fedasil, DVZ, totals with their years)",
+        width = max(len(row.tokens) for row in table.rows)
+        raise text.error(
+            f"the header of the monthly table above {text.at(table.rows[0].line)} does not name"
+            f" its {width} columns (Fedasil, DVZ, totals with their years)",
             table.rows[0].line,
         )
     report_year = max(column.year for column in columns)
-    previous = [i for i, column in enumerate(columns) if column.year < report_year]
+    previous = previous_columns(columns)
     described = "; ".join(column.label for column in columns)
 
     seen: dict[int, int] = {}
@@ -329,25 +555,25 @@ def monthly_observations(lines: list[str], table: Table, file: str) -> tuple[lis
     for row in table.rows:
         month = reference.months()[reference.normalise(row.label)]
         if month in seen:
-            raise BulletinError(
-                file,
-                f"the month '{row.label}' appears twice (first at line {seen[month]})",
+            raise text.error(
+                f"the month '{row.label}' appears twice (first at {text.at(seen[month])})",
                 row.line,
             )
         seen[month] = row.line
-        if len(row.figures) == len(columns):
-            picked = list(enumerate(row.figures))
-            full_months.append(month)
-        elif len(row.figures) == 1 and len(previous) == 1:
-            picked = [(previous[0], row.figures[0])]
-        else:
-            raise BulletinError(
-                file,
-                f"'{row.label}' has {len(row.figures)} figures where the monthly table has"
+        counts = (len(columns), 1) if len(previous) == 1 else (len(columns),)
+        figures = read(text, row, counts)
+        if figures is None:
+            raise text.error(
+                f"'{row.label}' has {len(row.tokens)} figures where the monthly table has"
                 f" {len(columns)} columns ({described}), or only the previous year's figure"
                 " after the coverage end",
                 row.line,
             )
+        if len(figures) == len(columns):
+            picked = list(enumerate(figures))
+            full_months.append(month)
+        else:
+            picked = [(previous[0], figures[0])]
         for index, (figure, marks) in picked:
             column = columns[index]
             observations.append(
@@ -357,15 +583,15 @@ def monthly_observations(lines: list[str], table: Table, file: str) -> tuple[lis
                     column.label,
                     f"{column.year}-{month:02d}",
                     organiser=column.organiser,
-                    returns=check_count(figure, row, file),
+                    returns=check_count(text, figure, row),
                     marks=marks,
                 )
             )
 
-    start, end = coverage(lines)
+    start, end = coverage(text.lines)
     if end is None:
         if not full_months:
-            raise BulletinError(file, "no month of the report year has figures", table.rows[0].line)
+            raise text.error("no month of the report year has figures", table.rows[0].line)
         start, end = 1, max(full_months)
     edition = {
         "format": "bulletin",
@@ -380,14 +606,14 @@ def monthly_observations(lines: list[str], table: Table, file: str) -> tuple[lis
     }
 
     total = table.total
-    if len(total.figures) != len(columns):
-        raise BulletinError(
-            file,
-            f"the 'totaal' row has {len(total.figures)} figures where the monthly table has"
+    figures = read(text, total, (len(columns),))
+    if figures is None:
+        raise text.error(
+            f"the 'totaal' row has {len(total.tokens)} figures where the monthly table has"
             f" {len(columns)} columns ({described})",
             total.line,
         )
-    for column, (figure, marks) in zip(columns, total.figures, strict=True):
+    for column, (figure, marks) in zip(columns, figures, strict=True):
         period = (
             f"{column.year}-{start:02d}/{column.year}-{end:02d}"
             if column.year == report_year
@@ -400,7 +626,7 @@ def monthly_observations(lines: list[str], table: Table, file: str) -> tuple[lis
                 column.label,
                 period,
                 organiser=column.organiser,
-                returns=check_count(figure, total, file),
+                returns=check_count(text, figure, total),
                 marks=marks,
             )
         )
@@ -413,36 +639,38 @@ def language(rows: list[Row]) -> str:
     return "fr" if votes["fr"] > votes["nl"] else "nl"
 
 
-def breakdown_observations(table: Table, period: str, file: str) -> list[tuple]:
+def breakdown_observations(text: Text, table: Table, period: str) -> list[tuple]:
     """Observations of a table by country, category or channel, and of its total row."""
     measures = ROW_MEASURES[table.kind]
+    share = measures.index("share_pct") if "share_pct" in measures else None
     observations = []
     for row in table.rows:
-        if len(row.figures) != len(measures):
-            raise BulletinError(
-                file,
-                f"'{row.label}' has {len(row.figures)} figures where a row of"
+        figures = read(text, row, (len(measures),), share)
+        if figures is None:
+            raise text.error(
+                f"'{row.label}' has {len(row.tokens)} figures where a row of"
                 f" {TABLE_NAMES[table.kind]} has {len(measures)} ({', '.join(measures)})",
                 row.line,
             )
-        observations.append(figures_observation(table, row, row.label, period, measures, file))
+        observations.append(figures_observation(text, table, row, figures, row.label, period))
     if table.total is not None:
         total = table.total
-        if not 1 <= len(total.figures) <= len(measures):
-            raise BulletinError(
-                file,
-                f"the 'totaal' row of {TABLE_NAMES[table.kind]} has {len(total.figures)} figures",
+        # A total may leave out the shares (they add up to 100): as many figures as fit.
+        figures = read(text, total, tuple(range(len(measures), 0, -1)), share)
+        if figures is None:
+            raise text.error(
+                f"the 'totaal' row of {TABLE_NAMES[table.kind]} has {len(total.tokens)} figures",
                 total.line,
             )
-        observations.append(figures_observation(table, total, "_T", period, measures, file))
+        observations.append(figures_observation(text, table, total, figures, "_T", period))
     return observations
 
 
 def figures_observation(
-    table: Table, row: Row, label: str, period: str, measures: tuple[str, ...], file: str
+    text: Text, table: Table, row: Row, figures: list[tuple[str, str]], label: str, period: str
 ) -> tuple:
     """One observation from the figures of a row, in the order of the table's measures."""
-    values = dict(zip(measures, row.figures, strict=False))
+    values = dict(zip(ROW_MEASURES[table.kind], figures, strict=False))
     returns = values.get("returns")
     share = values.get("share_pct")
     return observation(
@@ -451,14 +679,14 @@ def figures_observation(
         table.header,
         period,
         dimension_label=label,
-        returns=check_count(returns[0], row, file) if returns else None,
+        returns=check_count(text, returns[0], row) if returns else None,
         share=share[0] if share else None,
-        marks="".join(marks for _, marks in row.figures),
+        marks="".join(marks for _, marks in figures),
     )
 
 
-def check_count(figure: str, row: Row, file: str) -> str:
+def check_count(text: Text, figure: str, row: Row) -> str:
     """A count as published, refused when it is not a whole number."""
     if "," in figure:
-        raise BulletinError(file, f"'{figure}' in '{row.label}' is not a whole number", row.line)
+        raise text.error(f"'{figure}' in '{row.label}' is not a whole number", row.line)
     return figure

@@ -8,6 +8,7 @@ without passing through Python.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,8 +29,8 @@ from flows.ingest.stage import STAGED_SCHEMA, stage
 
 # The code and reference data that decide what parsing and staging make of the same bytes.
 PARSING_MODULES = (
-    "ingest/raw_file", "ingest/parse", "ingest/bulletin_text", "ingest/bulletin_tidy",
-    "ingest/stage", "reference", "errors",
+    "ingest/raw_file", "ingest/parse", "ingest/bulletin_text", "ingest/bulletin_pdf",
+    "ingest/bulletin_tidy", "ingest/stage", "reference", "errors",
 )  # fmt: skip
 EDITION_COLUMNS = {
     "sha256": pl.String,
@@ -43,14 +44,15 @@ EDITION_COLUMNS = {
     "source_label": pl.String,
     "published_on": pl.String,
     "parsed_at": pl.String,
+    "warnings": pl.String,
 }
 STORE_TABLES = """
 create table if not exists editions (
     sha256 varchar, format varchar, encoding varchar, language varchar, report_year integer,
     coverage_start varchar, coverage_end varchar, source_code varchar, source_label varchar,
-    published_on varchar, parsed_at varchar
+    published_on varchar, parsed_at varchar, warnings varchar
 );
-create table if not exists rejections (sha256 varchar, reason varchar, line integer);
+create table if not exists rejections (sha256 varchar, reason varchar, line integer, page integer);
 create table if not exists footnotes (sha256 varchar, mark varchar, text varchar, line integer);
 create table if not exists staged_editions (sha256 varchar);
 """
@@ -89,6 +91,11 @@ class Edition:
         """The file's name in the raw folder."""
         return self.edition["file_name"]
 
+    @property
+    def warnings(self) -> list[dict]:
+        """What the parser read but did not load: each with its reason, line and page."""
+        return json.loads(self.edition.get("warnings") or "[]")
+
 
 @dataclass
 class Rejection:
@@ -99,9 +106,10 @@ class Rejection:
     reason: str
     line: int | None = None
     check: str = "parse"
+    page: int | None = None
 
     def __str__(self) -> str:
-        return str(BulletinError(self.file, self.reason, self.line))
+        return str(BulletinError(self.file, self.reason, self.line, self.page))
 
 
 def discover(raw_dir: Path) -> list[RawFile]:
@@ -160,16 +168,23 @@ def parse_new(
                     editions[raw.sha256] = Edition(known[raw.sha256] | {"file_name": raw.path.name})
             elif raw.sha256 in refused:
                 row = refused[raw.sha256]
-                rejections.append(Rejection(raw.path.name, raw.sha256, row["reason"], row["line"]))
+                rejections.append(
+                    Rejection(
+                        raw.path.name, raw.sha256, row["reason"], row["line"], page=row["page"]
+                    )
+                )
             else:
                 parsed_now += 1
                 try:
                     parsed = parse_one(con, raw)
                     parsed.edition["parsed_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+                    parsed.edition["warnings"] = json.dumps(parsed.warnings)
                     editions[raw.sha256] = Edition(parsed.edition | {"file_name": raw.path.name})
                     pending.append((raw, parsed))
                 except BulletinError as error:
-                    rejection = Rejection(raw.path.name, raw.sha256, error.reason, error.line)
+                    rejection = Rejection(
+                        raw.path.name, raw.sha256, error.reason, error.line, page=error.page
+                    )
                     rejections.append(rejection)
                     pending.append((raw, error))
                 if len(pending) >= FLUSH_EVERY:
@@ -213,8 +228,8 @@ def write(con: duckdb.DuckDBPyConnection, parsed: list[tuple[RawFile, object]]) 
         con.register("new_footnotes", pl.DataFrame(footnotes))
         con.execute("insert into footnotes by name select * from new_footnotes")
     rejections = pl.DataFrame(
-        [(raw.sha256, e.reason, e.line) for raw, e in failed],
-        schema={"sha256": pl.String, "reason": pl.String, "line": pl.Int32},
+        [(raw.sha256, e.reason, e.line, e.page) for raw, e in failed],
+        schema={"sha256": pl.String, "reason": pl.String, "line": pl.Int32, "page": pl.Int32},
         orient="row",
     )
     editions = pl.DataFrame([p.edition for _, p in done], schema=EDITION_COLUMNS, orient="row")

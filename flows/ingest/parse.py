@@ -1,4 +1,4 @@
-"""Choosing the reader of a raw file by its content: tidy CSV or bulletin text."""
+"""Choosing the reader of a raw file by its content: PDF factsheet, tidy CSV or bulletin text."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import duckdb
 
-from flows.ingest import bulletin_text, bulletin_tidy
+from flows.ingest import bulletin_pdf, bulletin_text, bulletin_tidy
 from flows.ingest.raw_file import OBSERVATIONS_TABLE, RAW_SCHEMA, ParsedFile, clean_lines, decode
 
 
@@ -16,8 +16,16 @@ def is_tidy(path: Path) -> bool:
 
 
 def parse_file(path: Path, sha256: str) -> ParsedFile:
-    """Parse one raw file, bulletin text or tidy CSV, by its content."""
-    if is_tidy(path):
+    """Parse one raw file by its content: a PDF ("%PDF-"), a tidy CSV or a bulletin's text.
+
+    A PDF's lines are rebuilt from the positions of its words, then read by the same table
+    recogniser as a text extract; each figure keeps its page and line of the page.
+    """
+    if bulletin_pdf.is_pdf(path):
+        lines, origins = bulletin_pdf.read(path, path.name)
+        parsed = bulletin_text.parse(lines, path.name, origins)
+        parsed.edition["encoding"] = "pdf"
+    elif is_tidy(path):
         con = duckdb.connect()
         con.execute(OBSERVATIONS_TABLE)
         edition = bulletin_tidy.load(con, path, sha256)

@@ -1,4 +1,5 @@
-"""Reading a raw file: its hash, its text (UTF-8 or Windows-1252), and what a parser makes of it."""
+"""Reading a raw file: its hash, its text (UTF-8, UTF-16 or Windows-1252), and what a parser
+makes of it."""
 
 from __future__ import annotations
 
@@ -9,10 +10,15 @@ from pathlib import Path
 
 import polars as pl
 
+from flows import reference
 from flows.errors import BulletinError
 
 # C0 control characters other than tab and line ends never occur in a text bulletin.
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+# A no-break space (or the narrow one of French typography) between a digit and three more
+# separates thousands ("2 567"); the parser keeps it as one figure. Elsewhere it is a space.
+NO_BREAK_SPACE = re.compile(r"(?<=\d)([\u00a0\u202f])(?=\d{3}(?!\d))|[\u00a0\u202f]")
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 # One raw observation: a figure (or a count and its share) as published, with its lineage.
@@ -28,6 +34,7 @@ RAW_SCHEMA = {
     "returns_text": pl.String,
     "share_pct_text": pl.String,
     "footnote_marks": pl.String,
+    "page_number": pl.Int32,
     "line_number": pl.Int32,
 }
 OBSERVATIONS_TABLE = "create table if not exists observations (sha256 varchar, {})".format(
@@ -45,6 +52,8 @@ class ParsedFile:
     edition: dict
     observations: pl.DataFrame
     footnotes: list[dict] = field(default_factory=list)
+    # What was read but not loaded (a table the parser does not know): reason, line, page.
+    warnings: list[dict] = field(default_factory=list)
 
 
 def sha256_of(path: Path) -> str:
@@ -57,25 +66,46 @@ def sha256_of(path: Path) -> str:
 
 
 def decode(data: bytes, file: str) -> tuple[str, str]:
-    """The text of a file and its encoding; UTF-8 first, then Windows-1252."""
-    if not data.strip():
-        raise BulletinError(file, "the file is empty")
-    if b"\x00" in data:
+    """The text of a file and its encoding: UTF-16 with a byte-order mark (Notepad's "Unicode"),
+    else UTF-8, else Windows-1252."""
+    if data.startswith(UTF16_BOMS):
+        try:
+            return text_of(data.decode("utf-16"), file), "utf-16"
+        except UnicodeDecodeError:
+            raise BulletinError(
+                file, "the file starts as UTF-16 text but is not UTF-16 throughout"
+            ) from None
+    if b"\x00" in data and data.strip():
         raise BulletinError(file, "the file is binary, not a text bulletin")
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
-        if match := CONTROL.search(text):
-            line = text.count("\n", 0, match.start()) + 1
-            raise BulletinError(file, "the file is binary, not a text bulletin", line)
-        return text, "utf-8" if encoding == "utf-8-sig" else "windows-1252"
+        return text_of(text, file), "utf-8" if encoding == "utf-8-sig" else "windows-1252"
     raise BulletinError(file, "the file is neither UTF-8 nor Windows-1252 text")
 
 
+def text_of(text: str, file: str) -> str:
+    """The decoded text, refused when it is empty or holds control characters (binary)."""
+    if not text.strip():
+        raise BulletinError(file, "the file is empty")
+    if match := CONTROL.search(text):
+        line = text.count("\n", 0, match.start()) + 1
+        raise BulletinError(file, "the file is binary, not a text bulletin", line)
+    return text
+
+
 def clean_lines(text: str) -> list[str]:
-    """Lines without line ends, trailing blanks or no-break spaces."""
-    return [
-        line.replace("\u00a0", " ").replace("\u202f", " ").rstrip() for line in text.splitlines()
-    ]
+    """Lines without line ends, trailing blanks, tabs or format characters (soft hyphens,
+    zero-width spaces); no-break spaces are spaces except between thousands."""
+    lines = []
+    drop = reference.format_characters()
+    for line in text.splitlines():
+        line = line.rstrip()
+        # A soft hyphen that ends a line is where a word was broken: a hyphen, as printed.
+        if line.endswith("\u00ad"):
+            line = line[:-1] + "-"
+        line = NO_BREAK_SPACE.sub(lambda m: "\u00a0" if m[1] else " ", line.translate(drop))
+        lines.append(line.replace("\t", " ").rstrip())
+    return lines

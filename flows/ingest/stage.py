@@ -22,6 +22,7 @@ STAGED_SCHEMA = {
     "returns": pl.Int64,
     "share_pct": pl.Float64,
     "footnote_marks": pl.String,
+    "page_number": pl.Int32,
     "line_number": pl.Int32,
     "row_label": pl.String,
     "is_within_coverage": pl.Boolean,
@@ -36,9 +37,9 @@ THOUSANDS = r"[.,\s\u00a0\u202f]"
 
 
 def decode_count(text: pl.Expr, dutch: pl.Expr) -> pl.Expr:
-    """A count as published: "1.234" in a bulletin; "1234", "1.234", "1,234", "1 234" in tidy
-    files."""
-    in_dutch = text.str.replace_all(".", "", literal=True)
+    """A count as published: "1.234" or "1 234" (French) in a bulletin; "1234", "1.234",
+    "1,234", "1 234" in tidy files."""
+    in_dutch = text.str.replace_all(r"[.\s]", "")
     tidy = text.str.replace_all(THOUSANDS, "")
     return pl.when(dutch).then(in_dutch).otherwise(tidy).cast(pl.Int64)
 

@@ -141,12 +141,13 @@ def write_run_log(
             "reason": pl.String,
             "line": pl.Int64,
             "check": pl.String,
+            "page": pl.Int64,
         },
     )
     con.register("rejections_frame", arrow(rejections))
     con.execute(
         "create table marts.rejected_bulletins as"
-        ' select file, sha256, line, reason, "check" from rejections_frame order by file'
+        ' select file, sha256, page, line, reason, "check" from rejections_frame order by file'
     )
     con.execute(
         "create table marts.publication as select ? as run_id, now() as built_at,"

@@ -20,6 +20,7 @@ select
     staged.period_grain || ' by ' || source_table.breakdown as grain,
     staged.footnote_marks,
     staged.row_label as source_row_label,
+    staged.page_number as source_page,
     staged.line_number as source_line
 from staged
 left join core.dim_bulletin as bulletin on bulletin.sha256 = staged.sha256
