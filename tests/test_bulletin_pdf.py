@@ -4,12 +4,14 @@ back with every figure, its page and its line; scans, encrypted and damaged file
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import duckdb
 import pdfplumber
 import polars as pl
 import pytest
+from derive import french
 from factsheet import (
     LAYOUTS,
     UNKNOWN_TITLE,
@@ -163,12 +165,14 @@ def test_unreadable_pdfs_are_refused_in_one_line(
 
 
 @pytest.mark.usefixtures("prefect_api")
-def test_a_pdf_in_the_raw_folder_is_published_with_its_page(
-    sample_text: str, tmp_path: Path
+def test_pdf_and_french_editions_are_published_with_their_page(
+    sample_text: str, factsheets: dict[tuple, Path], tmp_path: Path
 ) -> None:
     raw = tmp_path / "raw"
     raw.mkdir()
     write_with_unknown_table(sample_text, raw / "factsheet-2018-10.pdf")
+    shutil.copy(factsheets[("two-columns", "fr")], raw / "fiche-2018-10.pdf")
+    (raw / "retour-volontaire-2018-10.txt").write_text(french(sample_text), encoding="utf-8")
     target = tmp_path / "warehouse.duckdb"
     report = nightly(raw_dir=str(raw), warehouse=str(target))
     assert report.published and report.exit_code == 0, report.markdown()
@@ -179,33 +183,42 @@ def test_a_pdf_in_the_raw_folder_is_published_with_its_page(
     con = duckdb.connect(str(target), read_only=True)
     try:
         lineage = con.sql(
-            "select fact.source_page, fact.source_line, fact.returns"
+            "select bulletin.file_name, fact.source_page, fact.source_line, fact.returns"
             " from core.fact_returns as fact"
             " join core.dim_country as country using (country_key)"
-            " where country.country_code = 'UA'"
-        ).fetchall()
-        pages = con.sql(
-            "select (select count(*) from raw.observations where page_number is null),"
-            " (select count(*) from staging.observations where page_number is null),"
-            " (select count(*) from core.fact_returns where source_page is null)"
+            " join core.dim_bulletin as bulletin using (bulletin_key)"
+            " where country.country_code = 'UA' order by bulletin.file_name"
         ).fetchall()
         quality = con.sql(
             "select suite, severity, success, bulletin, observed from marts.data_quality"
             " where expectation = 'every_table_is_known'"
         ).fetchall()
-        bulletins = con.sql("select file_name, encoding, language from raw.bulletins").fetchall()
+        bulletins = con.sql(
+            "select file_name, encoding, language from raw.bulletins order by file_name"
+        ).fetchall()
+        facts = con.sql(
+            "select bulletin.file_name, count(*), count(fact.source_page)"
+            " from core.fact_returns as fact join core.dim_bulletin as bulletin"
+            " using (bulletin_key) group by all order by all"
+        ).fetchall()
     finally:
         con.close()
-    [(page, line, returns)] = lineage
-    assert returns == 483
-    assert rebuilt(raw / "factsheet-2018-10.pdf")[(page, line)] == "Oekraïne 483"
-    assert pages == [(0, 0, 0)]
+    assert bulletins == [
+        ("factsheet-2018-10.pdf", "pdf", "nl"),
+        ("fiche-2018-10.pdf", "pdf", "fr"),
+        ("retour-volontaire-2018-10.txt", "utf-8", "fr"),
+    ]
+    # Every figure of each edition; a PDF's with its page, a text's without.
+    assert facts == [
+        ("factsheet-2018-10.pdf", 77, 77),
+        ("fiche-2018-10.pdf", 77, 77),
+        ("retour-volontaire-2018-10.txt", 77, 0),
+    ]
+    for file, page, line, returns in lineage[:2]:
+        assert returns == 483
+        assert rebuilt(raw / file)[(page, line)] in ("Oekraïne 483", "Ukraine 483")
+    assert lineage[2] == ("retour-volontaire-2018-10.txt", None, 114, 483)
     [(suite, severity, success, bulletin, observed)] = quality
-    assert (suite, severity, success, bulletin) == (
-        "parse",
-        "warning",
-        False,
-        "factsheet-2018-10.pdf",
-    )
+    assert (suite, severity, success) == ("parse", "warning", False)
+    assert bulletin == "factsheet-2018-10.pdf"
     assert "a table this parser does not know" in observed
-    assert bulletins == [("factsheet-2018-10.pdf", "pdf", "nl")]

@@ -81,3 +81,18 @@ def test_text_in_brackets_is_never_dropped() -> None:
     assert normalise("Asielzoekers (uitgeprocedeerd en in procedure)") != normalise("Asielzoekers")
     assert normalise("Uitgeprocedeerde asielzoekers (Dublin)") not in labels("category")
     assert normalise("Irak (Koerdistan)") not in country_labels()
+
+
+@pytest.mark.parametrize(
+    "label",
+    [
+        "Oekra\u00adïne",
+        "Oekr\u200baïne",
+        "\u200eOekraïne\u200f",
+        "\ufeffOekraïne",
+        "Oek\u2060raïne",
+    ],
+)
+def test_format_characters_do_not_hide_a_name(label: str) -> None:
+    # Soft hyphens, zero-width spaces, direction marks and joiners, as PDF extractors leave them.
+    assert country_labels()[normalise(label)] == "UA"

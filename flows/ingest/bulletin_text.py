@@ -61,6 +61,8 @@ class Text:
     file: str
     lines: list[str]
     origins: list[tuple[int, int]] | None = None
+    # French editions may write thousands with a space ("2 567"); Dutch ones write "2.567".
+    spaced: bool = False
 
     def origin(self, number: int) -> tuple[int | None, int]:
         """Page (None for a text file) and line of the page of line `number` of the text."""
@@ -98,11 +100,13 @@ class Row:
     tokens: list[tuple[str, str]]  # (number as printed, footnote marks)
     kind: str | None = None
 
-    def readings(self, count: int, share: int | None = None) -> list[list[tuple[str, str]]]:
+    def readings(
+        self, count: int, share: int | None = None, spaced: bool = True
+    ) -> list[list[tuple[str, str]]]:
         """Every way to read the tokens as `count` figures, joining thousands written with a
-        space ("2 567"); figure `share` is a percentage, never above 100."""
+        space ("2 567") where `spaced`; figure `share` is a percentage, never above 100."""
         joins = len(self.tokens) - count
-        if joins < 0 or (joins and len(self.tokens) > MOST_TOKENS):
+        if joins < 0 or (joins and (not spaced or len(self.tokens) > MOST_TOKENS)):
             return []
         joinable = [
             i
@@ -300,8 +304,8 @@ def unknown_table(rows: list[Row], total: Row | None) -> list[Table]:
 
 
 def monthly_header(text: Text, table: Table) -> list[Column] | None:
-    """The monthly table's columns, read back from the lines above its first month: the nearest
-    header that every row fits, else the nearest that its total fits (a row is then wrong)."""
+    """The monthly table's columns, read back from the lines above its first month: the widest
+    header that every row fits, else the widest that its total fits (a row is then wrong)."""
     above = [line.strip() for line in text.lines[: table.rows[0].line - 1] if line.strip()][-20:]
     headers = []
     for start in range(len(above) - 1, -1, -1):
@@ -310,17 +314,20 @@ def monthly_header(text: Text, table: Table) -> list[Column] | None:
             # Hyphenated words are joined ("Vreemdeling-" / "enzaken").
             header = header[:-1] + part if header.endswith("-") else f"{header} {part}".strip()
         columns = header_columns(header)
-        if columns and table.total.readings(len(columns)):
+        if columns and table.total.readings(len(columns), spaced=text.spaced):
             headers.append(columns)
-    return next((columns for columns in headers if fits(table, columns)), None) or next(
+    headers.sort(key=len, reverse=True)
+    return next((columns for columns in headers if fits(text, table, columns)), None) or next(
         iter(headers), None
     )
 
 
-def fits(table: Table, columns: list[Column]) -> bool:
+def fits(text: Text, table: Table, columns: list[Column]) -> bool:
     """Whether each month has a figure per column, or last year's only."""
     counts = (len(columns), 1) if len(previous_columns(columns)) == 1 else (len(columns),)
-    return all(any(row.readings(count) for count in counts) for row in table.rows)
+    return all(
+        any(row.readings(count, spaced=text.spaced) for count in counts) for row in table.rows
+    )
 
 
 def previous_columns(columns: list[Column]) -> list[int]:
@@ -405,6 +412,7 @@ def parse(lines: list[str], file: str, origins: list[tuple[int, int]] | None = N
     if not history:
         raise text.error("the yearly history (lines like 'YYYY : count') was not found")
 
+    text.spaced = language(found["MONTHLY"].rows) == "fr"
     observations, edition = monthly_observations(text, found["MONTHLY"])
     period = f"{edition['report_year']}-{edition['coverage_start'][5:]}/{edition['coverage_end']}"
     for kind in ("COUNTRY", "CATEGORY", "CHANNEL"):
@@ -522,7 +530,7 @@ def read(text: Text, row: Row, counts: tuple[int, ...], share: int | None = None
     """The row's figures read as the first of `counts` figures that fits; refused when the
     thousands written with spaces can be read in two ways."""
     for count in counts:
-        readings = row.readings(count, share)
+        readings = row.readings(count, share, text.spaced)
         if len(readings) == 1:
             return readings[0]
         if readings:
