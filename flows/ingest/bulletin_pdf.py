@@ -134,6 +134,8 @@ def inside(word: Word, box: tuple[float, float, float, float]) -> bool:
 
 def caption(words: list[Word], image: dict) -> list[Word]:
     """The words of an image's caption: a line in small print just under it, across it."""
+    if not words:
+        return []
     size = statistics.median(w["size"] for w in words)
     under = [
         w
