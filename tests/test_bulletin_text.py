@@ -386,3 +386,9 @@ def test_five_megabytes_on_one_line_are_refused_in_one_line(
     assert run.stdout.startswith("one-line.txt: the monthly table was not found; line 1 holds")
     assert run.stdout.endswith("characters: were the line breaks of the text lost?\n")
     assert run.stdout.count("\n") == 1
+
+
+def test_line_ends_of_a_lone_carriage_return(sample_text: str, tmp_path: Path) -> None:
+    _, reference = staged_of(write(tmp_path, sample_text, "utf8.txt"))
+    _, staged = staged_of(write(tmp_path, sample_text.replace("\n", "\r"), "mac.txt"))
+    assert staged.drop("sha256").equals(reference.drop("sha256"))

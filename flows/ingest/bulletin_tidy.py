@@ -91,7 +91,8 @@ def sniff(path: Path) -> Layout | None:
     """
     with open(path, "rb") as handle:
         head = handle.read(4096).removeprefix(b"\xef\xbb\xbf")
-    line = head.split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8", errors="replace")
+    # Any line end ends the header: a lone CR (a UTF-16 file, old Mac line ends) too.
+    line = next(iter(head.splitlines()), b"").decode("utf-8", errors="replace")
     for delimiter in DELIMITERS:
         names = next(csv.reader([line], delimiter=delimiter), [])
         if len(names) > 1 and names[0].strip().lower() == "period":
