@@ -43,17 +43,21 @@ RULES = {
     ),
     "the row has neither returns nor share_pct": "returns = '' and share_pct = ''",
     "returns '{returns}' is not a whole number": (
-        f"returns != '' and not regexp_full_match(returns, '{COUNT}')"
+        # plain digits first: the alternatives with separators are tried on the rest only
+        f"returns != '' and not regexp_full_match(returns, '\\d+')"
+        f" and not regexp_full_match(returns, '{COUNT}')"
     ),
     f"returns '{{returns}}' has more than {MAX_DIGITS} digits: no count is that large": (
-        f"length(regexp_replace(returns, '\\D', '', 'g')) > {MAX_DIGITS}"
+        f"length(returns) > {MAX_DIGITS}"  # cheap first: most rows stop here
+        f" and length(regexp_replace(returns, '\\D', '', 'g')) > {MAX_DIGITS}"
         f" and regexp_full_match(returns, '{COUNT}')"
     ),
     "share_pct '{share_pct}' is not a number": (
         f"share_pct != '' and not regexp_full_match(share_pct, '{SHARE}')"
     ),
     f"share_pct '{{share_pct}}' has more than {MAX_DIGITS} digits": (
-        f"length(regexp_replace(share_pct, '\\D', '', 'g')) > {MAX_DIGITS}"
+        f"length(share_pct) > {MAX_DIGITS}"
+        f" and length(regexp_replace(share_pct, '\\D', '', 'g')) > {MAX_DIGITS}"
         f" and regexp_full_match(share_pct, '{SHARE}')"
     ),
     "published_on '{published_on}' is not a date (YYYY-MM-DD or DD/MM/YYYY)": (

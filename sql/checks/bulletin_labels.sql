@@ -4,23 +4,38 @@ with staged as (
     select * from staged_observations
 ),
 
+-- one pass over the rows: each combination of unresolved labels once, with its first line
+combinations as materialized (
+    select
+        staged.file,
+        staged.unresolved_organiser,
+        staged.unresolved_country,
+        staged.unresolved_category,
+        staged.unresolved_channel,
+        min(staged.line_number) as line_number
+    from staged
+    group by all
+),
+
 labels as (
-    select staged.file, 'organiser' as dimension, staged.unresolved_organiser as label,
-        staged.line_number
-    from staged
-    where staged.unresolved_organiser is not null
+    select combinations.file, 'organiser' as dimension, combinations.unresolved_organiser as label,
+        combinations.line_number
+    from combinations
+    where combinations.unresolved_organiser is not null
     union all
-    select staged.file, 'country', staged.unresolved_country, staged.line_number
-    from staged
-    where staged.unresolved_country is not null
+    select combinations.file, 'country', combinations.unresolved_country, combinations.line_number
+    from combinations
+    where combinations.unresolved_country is not null
     union all
-    select staged.file, 'category', staged.unresolved_category, staged.line_number
-    from staged
-    where staged.unresolved_category is not null
+    select combinations.file, 'category', combinations.unresolved_category,
+        combinations.line_number
+    from combinations
+    where combinations.unresolved_category is not null
     union all
-    select staged.file, 'channel', staged.unresolved_channel, staged.line_number
-    from staged
-    where staged.unresolved_channel is not null
+    select combinations.file, 'channel', combinations.unresolved_channel,
+        combinations.line_number
+    from combinations
+    where combinations.unresolved_channel is not null
 ),
 
 distinct_labels as (
@@ -30,7 +45,7 @@ distinct_labels as (
 ),
 
 files as (
-    select distinct staged.file from staged
+    select distinct combinations.file from combinations
 ),
 
 dimensions as (

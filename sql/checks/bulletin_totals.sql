@@ -71,22 +71,41 @@ parts as (
         on hierarchy.dimension = staged.dimension and hierarchy.code = staged.breakdown_code
 ),
 
--- each top-level code of a breakdown, given itself or through all of its parts
-tops as (
+-- one row per code of a breakdown (full-grain rows of the same code summed), so that what
+-- follows works on a few rows per table and period however many rows a file has
+codes as materialized (
     select
         parts.table_code,
         parts.file,
         parts.period_code,
+        parts.breakdown_code,
         parts.top_code,
-        bool_or(parts.breakdown_code = parts.top_code) as is_given,
-        bool_or(parts.breakdown_code = parts.top_code)
-        or count(distinct parts.breakdown_code) filter (
-            where parts.breakdown_code != parts.top_code
-        ) = any_value(parts.top_parts) as is_covered,
-        any_value(parts.top_codes) as top_codes
+        any_value(parts.top_codes) as top_codes,
+        any_value(parts.top_parts) as top_parts,
+        sum(parts.returns) as returns,
+        sum(parts.share_pct) as share_pct,
+        min(parts.line_number) as first_line,
+        max(parts.line_number) as last_line
     from parts
-    where parts.breakdown_code != '_T'
-    group by parts.table_code, parts.file, parts.period_code, parts.top_code
+    group by
+        parts.table_code, parts.file, parts.period_code, parts.breakdown_code, parts.top_code
+),
+
+-- each top-level code of a breakdown, given itself or through all of its parts
+tops as (
+    select
+        codes.table_code,
+        codes.file,
+        codes.period_code,
+        codes.top_code,
+        bool_or(codes.breakdown_code = codes.top_code) as is_given,
+        bool_or(codes.breakdown_code = codes.top_code)
+        or count(*) filter (where codes.breakdown_code != codes.top_code)
+        = any_value(codes.top_parts) as is_covered,
+        any_value(codes.top_codes) as top_codes
+    from codes
+    where codes.breakdown_code != '_T'
+    group by codes.table_code, codes.file, codes.period_code, codes.top_code
 ),
 
 -- a breakdown is complete with every top-level code of its list, or with an 'other' row
@@ -105,39 +124,39 @@ completeness as (
 -- a part counts once: a code whose parent is given too is counted in its parent
 breakdowns as (
     select
-        parts.table_code,
-        parts.file,
-        parts.period_code,
+        codes.table_code,
+        codes.file,
+        codes.period_code,
         coalesce(
-            max(parts.line_number) filter (where parts.breakdown_code = '_T'),
-            min(parts.line_number)
+            max(codes.last_line) filter (where codes.breakdown_code = '_T'),
+            min(codes.first_line)
         ) as line,
-        max(parts.returns) filter (where parts.breakdown_code = '_T') as stated,
-        sum(parts.returns) filter (
-            where parts.breakdown_code != '_T' and (
-                parts.breakdown_code = parts.top_code or not coalesce(tops.is_given, false)
+        max(codes.returns) filter (where codes.breakdown_code = '_T') as stated,
+        sum(codes.returns) filter (
+            where codes.breakdown_code != '_T' and (
+                codes.breakdown_code = codes.top_code or not coalesce(tops.is_given, false)
             )
         ) as computed,
-        sum(parts.share_pct) filter (
-            where parts.breakdown_code != '_T' and (
-                parts.breakdown_code = parts.top_code or not coalesce(tops.is_given, false)
+        sum(codes.share_pct) filter (
+            where codes.breakdown_code != '_T' and (
+                codes.breakdown_code = codes.top_code or not coalesce(tops.is_given, false)
             )
         ) as share_sum,
-        string_agg(distinct parts.breakdown_code, ', ' order by parts.breakdown_code) filter (
-            where parts.breakdown_code != '_T' and parts.share_pct is not null
+        string_agg(codes.breakdown_code, ', ' order by codes.breakdown_code) filter (
+            where codes.breakdown_code != '_T' and codes.share_pct is not null
         ) as shared_codes,
         coalesce(any_value(completeness.is_complete), false) as is_complete
-    from parts
+    from codes
     left join tops
-        on tops.table_code = parts.table_code
-        and tops.file = parts.file
-        and tops.period_code = parts.period_code
-        and tops.top_code = parts.top_code
+        on tops.table_code = codes.table_code
+        and tops.file = codes.file
+        and tops.period_code = codes.period_code
+        and tops.top_code = codes.top_code
     left join completeness
-        on completeness.table_code = parts.table_code
-        and completeness.file = parts.file
-        and completeness.period_code = parts.period_code
-    group by parts.table_code, parts.file, parts.period_code
+        on completeness.table_code = codes.table_code
+        and completeness.file = codes.file
+        and completeness.period_code = codes.period_code
+    group by codes.table_code, codes.file, codes.period_code
 ),
 
 parts_vs_total as (
@@ -160,21 +179,20 @@ parts_vs_total as (
 -- the parts of a parent code against the parent, where both are given
 parts_vs_parent as (
     select
-        lower(parts.table_code) || '_parts_vs_parent' as check_name,
-        parts.file,
-        max(parts.line_number) filter (where parts.breakdown_code = parts.top_code) as line,
-        parts.period_code || ' ' || parts.top_code as subject,
-        max(parts.returns) filter (where parts.breakdown_code = parts.top_code) as stated,
-        sum(parts.returns) filter (where parts.breakdown_code != parts.top_code) as computed,
+        lower(codes.table_code) || '_parts_vs_parent' as check_name,
+        codes.file,
+        max(codes.last_line) filter (where codes.breakdown_code = codes.top_code) as line,
+        codes.period_code || ' ' || codes.top_code as subject,
+        max(codes.returns) filter (where codes.breakdown_code = codes.top_code) as stated,
+        sum(codes.returns) filter (where codes.breakdown_code != codes.top_code) as computed,
         null as message
-    from parts
-    where parts.top_parts > 0
-    group by parts.table_code, parts.file, parts.period_code, parts.top_code
+    from codes
+    where codes.top_parts > 0
+    group by codes.table_code, codes.file, codes.period_code, codes.top_code
     having
-        count(parts.returns) filter (where parts.breakdown_code = parts.top_code) = 1
-        and count(distinct parts.breakdown_code) filter (
-            where parts.breakdown_code != parts.top_code and parts.returns is not null
-        ) = any_value(parts.top_parts)
+        count(codes.returns) filter (where codes.breakdown_code = codes.top_code) = 1
+        and count(codes.returns) filter (where codes.breakdown_code != codes.top_code)
+        = any_value(codes.top_parts)
 ),
 
 -- shares of a complete breakdown add up to 100; those of a partial list stay within 100
