@@ -28,6 +28,7 @@ TOKEN = re.compile(rf"(?P<number>{NUMBER})?(?P<marks>\**)%?")
 # followed by one of exactly 3 may be one number; the table's columns decide (Row.readings).
 GROUP_HEAD = re.compile(r"\d{1,3}")
 GROUP_TAIL = re.compile(r"\d{3}(?:,\d+)?")
+FIGURE_ENDS = frozenset("0123456789*%")
 HISTORY = re.compile(r"(?P<year>(?:19|20)\d\d)\s*:\s*")
 FOOTNOTE = re.compile(r"^(?P<marks>\*+)\s*(?P<text>[^\d\s*].*)$")
 COVERAGE = re.compile(r"t\.\s?e\.\s?m\.|jusqu['\u2019](?:à|au)(?:\s+fin)?")
@@ -108,6 +109,10 @@ class Row:
         joins = len(self.tokens) - count
         if joins < 0 or (joins and (not spaced or len(self.tokens) > MOST_TOKENS)):
             return []
+        if not joins:
+            reading = [(number.replace("\u00a0", " "), marks) for number, marks in self.tokens]
+            fits = share is None or share >= count or value(reading[share][0]) <= 100
+            return [reading] if fits else []
         joinable = [
             i
             for i, ((head, marks), (tail, _)) in enumerate(
@@ -155,6 +160,8 @@ def value(number: str) -> float:
 
 def figures_at_end(text: str) -> tuple[str, list[tuple[str, str]]]:
     """A line cut into its label and the figures that end it (none when it ends in a word)."""
+    if not text or text[-1] not in FIGURE_ENDS:
+        return text.strip(), []
     tokens: list[tuple[int, re.Match]] = []
     end = len(text)
     while end > 0:
@@ -271,6 +278,8 @@ def close_run(run: list[Row], total: Row | None, prose: list[tuple[int, str]]) -
     for the checks; elsewhere it rejects the bulletin). A table without a total ends with its
     last known row: what follows is a heading, or a table no list knows (kind UNKNOWN).
     """
+    if not run and total is None:
+        return []
     known = [i for i, row in enumerate(run) if row.kind]
     if not known:
         return unknown_table(run, total)
@@ -309,6 +318,8 @@ def monthly_header(text: Text, table: Table) -> list[Column] | None:
     above = [line.strip() for line in text.lines[: table.rows[0].line - 1] if line.strip()][-20:]
     headers = []
     for start in range(len(above) - 1, -1, -1):
+        if not starts_column(above[start].split()[:2], 0):
+            continue  # a header starts with a column: a year, or "totaal" and a year
         header = ""
         for part in above[start:]:
             # Hyphenated words are joined ("Vreemdeling-" / "enzaken").

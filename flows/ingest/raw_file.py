@@ -106,6 +106,7 @@ def clean_lines(text: str) -> list[str]:
         # A soft hyphen that ends a line is where a word was broken: a hyphen, as printed.
         if line.endswith("\u00ad"):
             line = line[:-1] + "-"
-        line = NO_BREAK_SPACE.sub(lambda m: "\u00a0" if m[1] else " ", line.translate(drop))
+        if not line.isascii():
+            line = NO_BREAK_SPACE.sub(lambda m: "\u00a0" if m[1] else " ", line.translate(drop))
         lines.append(line.replace("\t", " ").rstrip())
     return lines
