@@ -8,7 +8,7 @@ import signal
 import sys
 from pathlib import Path
 
-from flows import local_server
+from flows import local_server, query
 from flows.settings import PROJECT_DIR, Settings
 
 
@@ -23,9 +23,17 @@ def prefect_environment() -> None:
 
 def run(args: argparse.Namespace) -> int:
     """One run now, on the embedded default (a temporary local Prefect API)."""
-    raw_dir = Settings.load(raw_dir=args.raw_dir).raw_dir
+    settings = Settings.load(raw_dir=args.raw_dir, expectations_dir=args.expectations)
+    raw_dir = settings.raw_dir
     if not raw_dir.is_dir():
         print(f"no raw folder at {raw_dir}: give --raw-dir, or put bulletins in data/raw")
+        return 2
+    from flows.quality.gate import SuitesError, read_suites
+
+    try:
+        read_suites(settings.expectations_dir)
+    except SuitesError as error:
+        print(f"{error}; give --expectations a folder of suites, or leave it out")
         return 2
     prefect_environment()
     from flows.nightly import nightly
@@ -79,24 +87,38 @@ def interrupt(*_: object) -> None:
 
 
 def sql(args: argparse.Namespace) -> int:
-    """Run one query on the published file, read-only, and print the result as a table."""
-    import duckdb
-
-    path = Settings.load(warehouse=args.warehouse).warehouse
-    if not path.exists():
-        print(f"no published warehouse at {path}: run `voluntary-returns run` first")
-        return 1
-    con = duckdb.connect(str(path), read_only=True)
+    """Run a query on the published file through a sealed connection and print every result."""
+    if args.query is not None and args.file is not None:
+        print("give the query as an argument or with --file, not both", file=sys.stderr)
+        return 2
+    source = args.file if args.file is not None else args.query
     try:
-        relation = con.sql(args.query)
-        if relation is None:
-            return 0
-        relation.show(max_rows=args.max_rows, max_width=args.max_width)
-    except duckdb.Error as error:
-        print(f"query failed: {error}", file=sys.stderr)
+        if source == "-":
+            text = sys.stdin.read()
+        elif args.file is not None:
+            text = Path(args.file).read_text(encoding="utf-8")
+        else:
+            text = args.query or ""
+    except (OSError, UnicodeDecodeError) as error:
+        print(f"cannot read the query from {source}: {error}", file=sys.stderr)
+        return 2
+    if not text.strip():
+        print(
+            "no query: give one as an argument, with --file, or on standard input (-)",
+            file=sys.stderr,
+        )
+        return 2
+    path = Settings.load(warehouse=args.warehouse).warehouse
+    try:
+        query.run(path, text, args.format, args.max_rows, sys.stdout)
+    except query.QueryFailed as error:
+        print(error, file=sys.stderr)
         return 1
-    finally:
-        con.close()
+    except query.NoStatement as error:
+        print(error, file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # the reader (`| head`) stopped reading: not an error
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - Python flushes stdout at exit
     return 0
 
 
@@ -112,7 +134,10 @@ def report(args: argparse.Namespace) -> int:
         print(f"no published warehouse at {settings.warehouse}: run `voluntary-returns run` first")
         return 1
     try:
-        page = write_report(settings.warehouse, output)
+        if args.output:
+            page = write_report(settings.warehouse, output)
+        else:  # the published report is a member of the published state: put in place as one
+            page = republish_report(settings.warehouse)
     except duckdb.Error as error:
         reason = str(error).splitlines()[0]
         print(f"{settings.warehouse} is not a warehouse this version can read: {reason}")
@@ -122,6 +147,18 @@ def report(args: argparse.Namespace) -> int:
         return 1
     print(f"Report: {page.as_uri()}")
     return 0
+
+
+def republish_report(warehouse: Path) -> Path:
+    """Write the published report again, put in place the way a run publishes it; its page."""
+    import uuid
+
+    from flows import pipeline
+    from flows.publish import publish
+
+    with publish.run_lock(warehouse):
+        pipeline.republish(warehouse, f"report-{uuid.uuid4().hex[:6]}", ("report",))
+    return warehouse.parent / pipeline.REPORT_PAGE
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -144,11 +181,23 @@ def main(argv: list[str] | None = None) -> int:
         "--port", type=int, default=0, help="local server port (default: free)"
     )
     serve_parser.set_defaults(handler=serve)
-    sql_parser = commands.add_parser("sql", help="query the published warehouse, read-only")
-    sql_parser.add_argument("query", help='a SQL query, e.g. "select * from marts.annual_returns"')
+    sql_parser = commands.add_parser(
+        "sql",
+        help="query the published warehouse (read-only, sealed)",
+        description="Query the published warehouse: it is opened read-only, and no statement can"
+        " read or write another file, reach the network, load an extension or change a setting."
+        " Every statement's result is printed, a blank line between them. Exit status: 0 done,"
+        " 1 the warehouse cannot be read or a statement failed, 2 bad usage.",
+    )
+    sql_parser.add_argument(
+        "query", nargs="?", help='SQL, e.g. "select * from marts.annual_returns"; - reads stdin'
+    )
+    sql_parser.add_argument("--file", help="read the SQL from this file (- for standard input)")
     sql_parser.add_argument("--warehouse", help="published file (default data/warehouse.duckdb)")
-    sql_parser.add_argument("--max-rows", type=int, default=100, help="rows to print at most")
-    sql_parser.add_argument("--max-width", type=int, default=160, help="characters per line")
+    sql_parser.add_argument("--format", choices=query.FORMATS, default="table")
+    sql_parser.add_argument(
+        "--max-rows", type=int, default=100, help="rows of a table or markdown result (0: all)"
+    )
     sql_parser.set_defaults(handler=sql)
     report_parser = commands.add_parser("report", help="write the HTML report of the warehouse")
     report_parser.add_argument("--warehouse", help="published file (default data/warehouse.duckdb)")

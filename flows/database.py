@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import duckdb
@@ -13,6 +14,8 @@ DUCKDB_CONFIG = {
     "memory_limit": "1GB",
     "preserve_insertion_order": False,
 }
+# DuckDB's error when another process holds a file's lock names the program and its PID.
+LOCK_CONFLICT = re.compile(r"Could not set lock on file.*?held in (.*?) \(PID (\d+)\)", re.S)
 
 
 def connect(path: Path | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -23,3 +26,10 @@ def connect(path: Path | None = None, read_only: bool = False) -> duckdb.DuckDBP
 def arrow(frame: pl.DataFrame) -> object:
     """A polars frame as Arrow for DuckDB, strings handed over without copying."""
     return frame.to_arrow(compat_level=pl.CompatLevel.newest())
+
+
+def lock_holder(error: duckdb.Error) -> str | None:
+    """The program holding a file's lock ("/usr/bin/python3, PID 1234"), when that is the error."""
+    if match := LOCK_CONFLICT.search(str(error)):
+        return f"{match[1]}, PID {match[2]}"
+    return None

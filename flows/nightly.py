@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import fcntl
+import shutil
 import sys
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,13 +13,12 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from flows import pipeline
-from flows.ingest.editions import Edition, RawFile, discover, parse_new, stage_new
+from flows.ingest.editions import Edition, RawFile, check_store, discover, parse_new, stage_new
 from flows.publish import publish
 from flows.quality.freshness import FreshnessLimits
-from flows.quality.gate import Finding, QualityGate, forget_results
-from flows.report.html import write_report
+from flows.quality.gate import Finding, QualityGate, read_suites
 from flows.report.run_report import RunReport
-from flows.settings import Settings
+from flows.settings import Settings, pause_point
 
 # Only file and database I/O is retried; bad data is reported, never retried.
 IO_RETRIES = {"retries": 2, "retry_delay_seconds": [1, 5]}
@@ -51,17 +48,34 @@ def stage_bulletins(editions: list[Edition], cache_dir: Path) -> int:
     return stage_new(editions, cache_dir)
 
 
+@task(name="check the cache", cache_policy=NO_CACHE)
+def check_cache(cache_dir: Path) -> str | None:
+    """A store of parsed editions that cannot be read is moved aside; what was done, if anything."""
+    return check_store(cache_dir)
+
+
 @task(name="check bulletins", cache_policy=NO_CACHE)
-def check_bulletins(editions: list[Edition], settings: Settings, run_id: str) -> pipeline.Checked:
+def check_bulletins(
+    editions: list[Edition], settings: Settings, stage: Path, run_id: str
+) -> pipeline.Checked:
     """Editions that pass the bulletin suites, and the rejected ones."""
-    gate = QualityGate(settings.expectations_dir, settings.docs_root, run_id)
+    gate = QualityGate(settings.expectations_dir, stage, run_id)
     return pipeline.check_bulletins(editions, gate, settings.cache_dir)
 
 
-@task(name="verify published warehouse", cache_policy=NO_CACHE, **IO_RETRIES)
-def verify_published(published: Path, fingerprint: str) -> tuple | None:
-    """Row counts, rejections and docs of the published file when built from the same inputs."""
-    return publish.unchanged_publication(published, fingerprint)
+@task(name="verify published state", cache_policy=NO_CACHE, **IO_RETRIES)
+def verify_published(published: Path, fingerprint: str) -> publish.Verdict:
+    """Whether the published state is what its manifest records for these inputs (see Verdict)."""
+    try:
+        return publish.check_published(published, fingerprint, pipeline.DERIVED)
+    except publish.WarehouseHeld as held:
+        return publish.Verdict("held", str(held))
+
+
+@task(name="republish from the published warehouse", cache_policy=NO_CACHE)
+def republish(published: Path, run_id: str, folders: tuple[str, ...]) -> None:
+    """Derived folders written again from the verified published file, put in place."""
+    pipeline.republish(published, run_id, folders)
 
 
 @task(name="build new warehouse", cache_policy=NO_CACHE, **IO_RETRIES)
@@ -75,25 +89,24 @@ def build_new_warehouse(
 
 @task(name="check new warehouse", cache_policy=NO_CACHE)
 def check_new_warehouse(
-    new_path: Path, earlier: list[Finding], settings: Settings, run_id: str
+    new_path: Path, earlier: list[Finding], settings: Settings, stage: Path, run_id: str
 ) -> tuple[list[Finding], Path]:
     """The warehouse suites' findings (stored in the new file with the earlier ones) and docs."""
-    gate = QualityGate(settings.expectations_dir, settings.docs_root, run_id)
+    gate = QualityGate(settings.expectations_dir, stage, run_id)
     gate.findings = list(earlier)
     findings = pipeline.check_warehouse(new_path, gate, FreshnessLimits.of(settings))
     return findings, gate.build_docs()
 
 
-@task(name="publish warehouse", cache_policy=NO_CACHE, **IO_RETRIES)
-def publish_warehouse(new_path: Path, published: Path) -> dict[str, int]:
-    """The published file and Parquet exports, renamed into place; their row counts."""
-    return publish.publish(new_path, published)
-
-
-@task(name="write report page", cache_policy=NO_CACHE, **IO_RETRIES)
-def write_report_page(published: Path, settings: Settings) -> Path:
-    """The HTML report of the published file (figures, charts, quality, freshness)."""
-    return write_report(published, settings.report_dir, limits=FreshnessLimits.of(settings))
+# Not retried: a publish that stopped half-way is repaired by the next run, not repeated.
+@task(name="publish new state", cache_policy=NO_CACHE)
+def publish_new_state(stage: Path, published: Path, record: dict) -> str:
+    """The staged state put in place; or, when nothing was published, why."""
+    try:
+        pipeline.publish_state(stage, published, record)
+    except publish.WarehouseHeld as held:
+        return str(held)
+    return ""
 
 
 @task(name="report run", cache_policy=NO_CACHE)
@@ -108,17 +121,6 @@ def report_run(report: RunReport) -> str:
     return markdown
 
 
-@contextmanager
-def exclusive(warehouse: Path) -> Iterator[None]:
-    """One run at a time per warehouse; files left by a killed run are removed."""
-    warehouse.parent.mkdir(parents=True, exist_ok=True)
-    with open(warehouse.parent / f".{warehouse.name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        for leftover in warehouse.parent.glob(f".{warehouse.name}.*.new"):
-            leftover.unlink()
-        yield
-
-
 @flow(name="voluntary-returns", log_prints=False)
 def nightly(
     raw_dir: str | None = None, warehouse: str | None = None, expectations_dir: str | None = None
@@ -127,51 +129,88 @@ def nightly(
     settings = Settings.load(
         raw_dir=raw_dir, warehouse=warehouse, expectations_dir=expectations_dir
     )
+    read_suites(settings.expectations_dir)  # a folder that cannot check a run stops it here
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S-") + uuid.uuid4().hex[:6]
     report = RunReport(run_id, settings.raw_dir, settings.warehouse)
-    with exclusive(settings.warehouse):
+    with publish.run_lock(settings.warehouse) as leftovers:
+        if leftovers:
+            names = ", ".join(path.name for path in leftovers)
+            report.notes.append(f"Removed what an interrupted run left: {names}")
         files = discover_files(settings.raw_dir)
         report.files = len(files)
         fingerprint = pipeline.inputs_fingerprint(files, settings.expectations_dir)
-        published = verify_published(settings.warehouse, fingerprint)
-        if published:
+        verdict = verify_published(settings.warehouse, fingerprint)
+        if verdict.action == "held":
+            report.stopped = f"{verdict.reason};"
+        elif verdict.action == "unchanged":
             report.unchanged = True
-            report.row_counts, report.rejected, report.docs = published
+            republish(settings.warehouse, run_id, pipeline.DAILY)
+            show_published(settings.warehouse, report, with_rejections=True)
+        elif verdict.action == "republish":
+            republish(settings.warehouse, run_id, tuple(pipeline.DERIVED))
+            report.notes.append(f"Repaired: {verdict.reason}; written again from the warehouse")
+            report.published = True
+            show_published(settings.warehouse, report, with_rejections=True)
         else:
+            if verdict.reason:
+                report.notes.append(f"Rebuilt: {verdict.reason}")
             load_and_publish(files, fingerprint, settings, report)
-        if report.published or report.unchanged:
-            # Rewritten by unchanged runs too: its freshness is judged against the day of the run.
-            report.page = write_report_page(settings.warehouse, settings)
     report_run(report)
     get_run_logger().info("run %s finished with exit status %s", run_id, report.exit_code)
     return report
 
 
+def show_published(published: Path, report: RunReport, with_rejections: bool = False) -> None:
+    """Row counts, report page and Data Docs of the published state (and its rejected files)."""
+    report.row_counts, rejected = publish.published_summary(published)
+    if with_rejections:
+        report.rejected = rejected
+    manifest = publish.read_manifest(published.parent) or {"members": {}}
+    report.docs = published.parent / manifest["docs"] if manifest.get("docs") else None
+    if pipeline.REPORT_PAGE in manifest["members"]:
+        report.page = published.parent / pipeline.REPORT_PAGE
+
+
 def load_and_publish(
     files: list[RawFile], fingerprint: str, settings: Settings, report: RunReport
 ) -> None:
-    """Parse, stage and check the bulletins, build and check a new file, publish it if it passes."""
-    forget_results(settings.docs_root)
-    editions, rejected, report.parsed_now = parse_bulletins(files, settings.cache_dir)
-    stage_bulletins(editions, settings.cache_dir)
-    checked = check_bulletins(editions, settings, report.run_id)
-    report.loaded, report.findings = checked.accepted, checked.findings
-    report.rejected = rejected + checked.rejected
-    if not checked.accepted:
-        report.stopped = "no bulletin passed its checks, so there is nothing to publish;"
-        return
-    new_path = settings.warehouse.parent / f".{settings.warehouse.name}.{report.run_id}.new"
+    """Parse, stage and check the bulletins, build and check a new state beside the published
+    one (a staging folder), and put it in place if it passes."""
+    if note := check_cache(settings.cache_dir):
+        report.notes.append(note)
+    stage = publish.staging_folder(settings.warehouse, report.run_id)
+    stage.mkdir()
     try:
+        editions, rejected, report.parsed_now = parse_bulletins(files, settings.cache_dir)
+        pause_point("after-parse")
+        stage_bulletins(editions, settings.cache_dir)
+        checked = check_bulletins(editions, settings, stage, report.run_id)
+        report.loaded, report.findings = checked.accepted, checked.findings
+        report.rejected = rejected + checked.rejected
+        if not checked.accepted:
+            report.stopped = "no bulletin passed its checks, so there is nothing to publish;"
+            return
+        new_path = stage / settings.warehouse.name
         log = pipeline.RunLog(report.run_id, fingerprint, report.rejected)
         build_new_warehouse(checked.accepted, new_path, log, settings.cache_dir)
-        findings, report.docs = check_new_warehouse(
-            new_path, checked.findings, settings, report.run_id
+        findings, docs = check_new_warehouse(
+            new_path, checked.findings, settings, stage, report.run_id
         )
         report.findings = checked.findings + findings
         if report.blocking:
             report.stopped = "a critical check of the new warehouse failed;"
+            return
+        record = {
+            "run_id": report.run_id,
+            "inputs_fingerprint": fingerprint,
+            "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "docs": docs.relative_to(stage).as_posix(),
+        }
+        held = publish_new_state(stage, settings.warehouse, record)
+        if held:
+            report.stopped = f"{held};"
         else:
-            report.row_counts = publish_warehouse(new_path, settings.warehouse)
             report.published = True
+            show_published(settings.warehouse, report)
     finally:
-        new_path.unlink(missing_ok=True)
+        shutil.rmtree(stage, ignore_errors=True)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,9 +20,21 @@ from flows.ingest.editions import (
     cache_version,
     store_path,
 )
+from flows.publish import publish
 from flows.quality import freshness
 from flows.quality.gate import Finding, QualityGate
+from flows.report.html import PAGE, write_report
+from flows.settings import pause_point
 from flows.warehouse import build as warehouse
+
+# Folders of the published state that are written from the checked warehouse file, by their name
+# beside it: each writer fills its folder of the staging folder, and writes it again from the
+# verified published file when an unchanged run finds it damaged.
+DERIVED: dict[str, publish.Writer] = {publish.MARTS: publish.export_marts, "report": write_report}
+# Derived folders that say something about the day they were written (the report judges the
+# figures' freshness on that day): unchanged runs write them again.
+DAILY = ("report",)
+REPORT_PAGE = f"report/{PAGE}"
 
 
 @dataclass
@@ -56,7 +70,7 @@ def inputs_fingerprint(files: list[RawFile], expectations_dir: Path) -> str:
 def attach_store(con: duckdb.DuckDBPyConnection, editions: list[Edition], cache_dir: Path) -> None:
     """Attach the store read-only, with `accepted` (the editions of this run, by their current
     file names) and `staged_observations` (their staged rows, with file, line and subject)."""
-    con.execute(f"attach '{store_path(cache_dir)}' as store (read_only)")
+    con.execute("attach ? as store (read_only)", [str(store_path(cache_dir))])
     columns = {"sha256": pl.String, "file_name": pl.String, **EDITION_COLUMNS}
     accepted = pl.DataFrame(
         [{name: e.edition.get(name) for name in columns} for e in editions], schema=columns
@@ -128,6 +142,7 @@ def build_warehouse(editions: list[Edition], new_path: Path, log: RunLog, cache_
     try:
         attach_store(con, editions, cache_dir)
         warehouse.build(con)
+        pause_point("in-build")
         con.execute("detach store")
         warehouse.write_run_log(
             con, log.run_id, log.fingerprint, [r.__dict__ for r in log.rejected], len(editions)
@@ -152,3 +167,25 @@ def check_warehouse(
     finally:
         con.close()
     return findings
+
+
+def publish_state(stage: Path, published: Path, record: dict) -> None:
+    """Write the derived folders from the new warehouse in the staging folder, and put the whole
+    state in place. Raises publish.WarehouseHeld."""
+    new_path = stage / published.name
+    for folder, write in DERIVED.items():
+        write(new_path, stage / folder)
+    publish.publish(stage, published, record)
+
+
+def republish(published: Path, run_id: str, folders: Collection[str] = tuple(DERIVED)) -> None:
+    """Write derived folders again from the verified published warehouse, and put them in
+    place; the warehouse file and the other members are left as they are."""
+    stage = publish.staging_folder(published, run_id)
+    stage.mkdir()
+    try:
+        for folder in folders:
+            DERIVED[folder](published, stage / folder)
+        publish.publish(stage, published)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)

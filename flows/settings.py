@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import sys
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -24,6 +26,8 @@ class Settings:
     # one is missing (warn), past 120 several are (error). Neither stops a publish.
     freshness_warn_after_days: int = 60
     freshness_error_after_days: int = 120
+    # Test hook: the named point where a run stops and waits to be killed (see pause_point).
+    pause_at: str = ""
 
     @property
     def data_dir(self) -> Path:
@@ -46,9 +50,9 @@ class Settings:
         return self.data_dir / "cache"
 
     @property
-    def docs_root(self) -> Path:
-        """Great Expectations' project folder (Data Docs under gx/uncommitted/data_docs)."""
-        return self.data_dir
+    def manifest(self) -> Path:
+        """What was published: run id, inputs digest, sha256 and size of every member."""
+        return self.data_dir / "publication.json"
 
     @classmethod
     def load(cls, **overrides: object) -> Settings:
@@ -60,3 +64,15 @@ class Settings:
                 settings = replace(settings, **{name: type(current)(value)})
         given = {k: type(getattr(settings, k))(v) for k, v in overrides.items() if v is not None}
         return replace(settings, **given)
+
+
+def pause_point(name: str) -> None:
+    """Test hook: stop here for good when VOLUNTARY_RETURNS_PAUSE_AT names this point.
+
+    The run says where it stopped on standard error, so that a test can `kill -9` it there.
+    """
+    if Settings.load().pause_at != name:
+        return
+    print(f"paused at {name}", file=sys.stderr, flush=True)
+    while True:
+        time.sleep(60)

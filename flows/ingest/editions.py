@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ import duckdb
 import polars as pl
 
 from flows import reference
-from flows.database import DUCKDB_CONFIG
+from flows.database import DUCKDB_CONFIG, lock_holder
 from flows.errors import BulletinError
 from flows.ingest import bulletin_tidy
 from flows.ingest.parse import is_tidy, parse_file
@@ -61,6 +62,8 @@ STORE_CLEANUP = """
 delete from observations where sha256 not in (select sha256 from editions);
 delete from footnotes where sha256 not in (select sha256 from editions);
 """
+# DuckDB's file header: three blocks of 4 KiB before the first data block.
+DUCKDB_HEADER_BYTES = 3 * 4096
 # Editions parsed in one go before they are written to the store.
 FLUSH_EVERY = 1000
 # Rows staged at a time: memory stays bounded however large a tidy file is.
@@ -132,6 +135,38 @@ def cache_version() -> str:
 def store_path(cache_dir: Path) -> Path:
     """The store of this version of the parsing code: another version starts its own store."""
     return cache_dir / f"editions-{cache_version()}.duckdb"
+
+
+def check_store(cache_dir: Path) -> str | None:
+    """Open the store once; one DuckDB cannot read (truncated, garbage) is moved aside to
+    `<store>.broken`, since a cache is rebuilt rather than repaired. Returns what was done, in one
+    line, or None when the store is sound or absent. A store held by another run raises."""
+    path = store_path(cache_dir)
+    if not path.exists():
+        return None
+    try:
+        with open_store(cache_dir) as con:
+            con.execute("checkpoint")
+            size, blocks = con.execute(
+                "select block_size, total_blocks from pragma_database_size()"
+            ).fetchone()
+        short = path.stat().st_size < DUCKDB_HEADER_BYTES + size * blocks
+        reason = f"the file ends before its last block of {blocks}" if short else None
+    except duckdb.Error as error:
+        if lock_holder(error):
+            raise
+        reason = " ".join(str(error).split())[:300]
+    if reason is None:
+        return None
+    aside = path.with_name(path.name + ".broken")
+    os.replace(path, aside)
+    wal = path.with_name(path.name + ".wal")
+    if wal.exists():
+        os.replace(wal, aside.with_name(aside.name + ".wal"))
+    return (
+        f"the cache of parsed editions {path} could not be read ({reason}): moved aside to"
+        f" {aside.name}; every file is parsed again"
+    )
 
 
 @contextmanager

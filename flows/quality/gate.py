@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +22,16 @@ import polars as pl
 from flows.warehouse.build import SQL_DIR
 
 SEVERITIES = ("critical", "warning", "info")
+LAYERS = ("bulletin", "warehouse")
+# Suites that every folder of suites must have, each with at least one expectation: without them
+# a run would publish bulletins and a warehouse that nothing checked.
+REQUIRED_SUITES = ("bulletin_observations", "bulletin_totals", "core")
+# What Great Expectations raises for an expectation it cannot build (unknown type, bad kwargs).
+UNREADABLE = (TypeError, ValueError)
+
+
+class SuitesError(Exception):
+    """A folder of suites that cannot check a run: missing, unreadable, or lacking a suite."""
 
 
 @dataclass
@@ -37,6 +46,7 @@ class Finding:
     bulletin: str | None = None
     line: int | None = None
     details: list[dict] = field(default_factory=list)
+    layer: str = "warehouse"  # of its suite: a critical failure of the warehouse layer blocks
 
     def describe(self) -> str:
         """What failed, where, in words."""
@@ -46,14 +56,40 @@ class Finding:
 
 def load_suites(expectations_dir: Path, layer: str) -> list[dict]:
     """The suites of one layer ("bulletin" or "warehouse"), read from their JSON files."""
+    return [suite for suite in read_suites(expectations_dir) if suite["meta"]["layer"] == layer]
+
+
+def read_suites(expectations_dir: Path) -> list[dict]:
+    """Every suite of the folder, in file order; SuitesError says which file is wrong and why."""
+    if not expectations_dir.is_dir():
+        raise SuitesError(f"no folder of expectation suites at {expectations_dir}")
     suites = []
     for path in sorted(expectations_dir.glob("*.json")):
-        suite = json.loads(path.read_text(encoding="utf-8"))
-        if suite.get("meta", {}).get("layer") == layer:
-            for expectation in suite["expectations"]:
-                if expectation.get("severity", "critical") not in SEVERITIES:
-                    raise ValueError(f"{path.name}: severity must be one of {SEVERITIES}")
-            suites.append(suite)
+        try:
+            suite = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise SuitesError(f"{path}: not a readable JSON suite ({error})") from None
+        if not isinstance(suite, dict) or not isinstance(suite.get("expectations"), list):
+            raise SuitesError(f"{path}: a suite needs a name, a meta.layer and expectations")
+        if not suite.get("name") or (suite.get("meta") or {}).get("layer") not in LAYERS:
+            raise SuitesError(f"{path}: a suite needs a name and a meta.layer in {LAYERS}")
+        meta = suite["meta"]
+        if "batch_query" not in meta and not (SQL_DIR / meta.get("batch_sql_file", "")).is_file():
+            raise SuitesError(f"{path}: meta.batch_query or an existing meta.batch_sql_file needed")
+        for number, expectation in enumerate(suite["expectations"], start=1):
+            if not isinstance(expectation, dict):
+                raise SuitesError(f"{path}: expectation {number} is not an object")
+            if expectation.get("severity", "critical") not in SEVERITIES:
+                raise SuitesError(
+                    f"{path}: expectation {number}: severity must be one of {SEVERITIES}"
+                )
+        suites.append(suite)
+    names = {suite["name"] for suite in suites if suite["expectations"]}
+    if missing := [name for name in REQUIRED_SUITES if name not in names]:
+        raise SuitesError(
+            f"{expectations_dir} has no {' or '.join(missing)} suite with expectations:"
+            " every run is checked by the bulletin and core suites"
+        )
     return suites
 
 
@@ -68,7 +104,8 @@ def batch_query(suite: dict) -> str:
 class QualityGate:
     """Runs suites against DuckDB queries and keeps their results for Data Docs."""
 
-    def __init__(self, expectations_dir: Path, docs_root: Path, run_id: str) -> None:
+    def __init__(self, expectations_dir: Path, project_dir: Path, run_id: str) -> None:
+        """Suites from `expectations_dir`; results and Data Docs under `project_dir`/gx."""
         # Imported here: Great Expectations costs seconds to import and is needed only to check.
         os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
         logging.getLogger("great_expectations").setLevel(logging.ERROR)
@@ -76,7 +113,7 @@ class QualityGate:
 
         self.gx = gx
         self.expectations_dir = expectations_dir
-        self.context = gx.get_context(mode="file", project_root_dir=str(docs_root))
+        self.context = gx.get_context(mode="file", project_root_dir=str(project_dir))
         self.context.variables.progress_bars = {"globally": False}
         source = self.context.data_sources.add_or_update_pandas("batches")
         self.batch = source.add_dataframe_asset("frame").add_batch_definition_whole_dataframe(
@@ -90,31 +127,45 @@ class QualityGate:
         """Run every suite of a layer on the connection's data; return and keep the findings."""
         findings = []
         for suite in load_suites(self.expectations_dir, layer):
-            frame = con.sql(batch_query(suite)).df()
+            try:
+                frame = con.sql(batch_query(suite)).df()
+            except duckdb.Error as error:
+                # A batch that cannot be queried checks nothing: each of its expectations fails.
+                reason = f"its batch could not be queried: {one_line(error)}"
+                findings += [unchecked(suite, config, reason) for config in suite["expectations"]]
+                continue
             findings += self.validate(suite, frame, per_bulletin=layer == "bulletin")
+        findings = [replace(finding, layer=layer) for finding in findings]
         self.findings += findings
         return findings
 
     def validate(self, suite: dict, frame: pd.DataFrame, per_bulletin: bool) -> list[Finding]:
-        """Validate one batch; failures are reported per bulletin where the batch has files."""
+        """Validate one batch; failures are reported per bulletin where the batch has files.
+
+        A failure that names no offending row (an aggregate such as a column's maximum or a
+        table's row count, or an expectation that cannot be built or evaluated) fails every
+        bulletin of the batch: it cannot tell which one is wrong, and none may pass unchecked.
+        """
         gx = self.gx
         name = suite["name"]
+        # Warehouse suites may report per file too (a disagreement names the file it concerns).
+        per_file = per_bulletin or suite["meta"].get("per_file", False)
+        files = sorted(frame["file"].dropna().unique()) if per_file and "file" in frame else []
+        expectations, findings = self.build_expectations(suite, files)
         definition = gx.ExpectationSuite(
-            name=name, expectations=suite["expectations"], meta=suite.get("meta", {})
+            name=name, expectations=expectations, meta=suite.get("meta", {})
         )
         definition = self.context.suites.add_or_update(definition)
         validation = self.context.validation_definitions.add_or_update(
             gx.ValidationDefinition(name=name, data=self.batch, suite=definition)
         )
-        index = [c for c in suite["meta"].get("index_columns", []) if c in frame.columns]
+        wanted = ["file"] if files else []
+        wanted += suite["meta"].get("index_columns", [])
+        index = [c for c in dict.fromkeys(wanted) if c in frame.columns]
         result = validation.run(
             batch_parameters={"dataframe": frame},
             result_format={"result_format": "COMPLETE", "unexpected_index_column_names": index},
         )
-        # Warehouse suites may report per file too (a disagreement names the file it concerns).
-        per_file = per_bulletin or suite["meta"].get("per_file", False)
-        files = sorted(frame["file"].dropna().unique()) if per_file and "file" in frame else []
-        findings = []
         for outcome in result.results:
             config = outcome.expectation_config
             meta = config.meta or {}
@@ -129,16 +180,16 @@ class QualityGate:
             if error.get("raised_exception"):
                 # An expectation that cannot be evaluated (a column renamed, say) never passes.
                 message = f"could not be evaluated: {error.get('exception_message')}"
-                findings.append(replace(base, success=False, observed=message))
+                findings += for_batch(replace(base, success=False, observed=message), files)
                 continue
             if outcome.success:
                 findings.append(base)
                 continue
             rows = [plain(row) for row in outcome.result.get("unexpected_index_list") or []]
-            if not files:
-                findings.append(failure(base, rows, meta, None))
+            failed = sorted({row["file"] for row in rows if row.get("file") is not None})
+            if not failed:
+                findings += for_batch(failure(base, rows, meta, None), files)
                 continue
-            failed = sorted({row["file"] for row in rows})
             for file in failed:
                 findings.append(failure(base, [r for r in rows if r["file"] == file], meta, file))
             if passed := len(files) - len(failed):
@@ -146,6 +197,24 @@ class QualityGate:
                     replace(base, success=True, observed=f"passed for {passed} bulletins")
                 )
         return findings
+
+    def build_expectations(self, suite: dict, files: list[str]) -> tuple[list, list[Finding]]:
+        """The suite's expectations as Great Expectations objects, and a failed finding for each
+        one it cannot build (an unknown type, a missing argument), which would otherwise be
+        dropped from the suite with no more than a log line."""
+        from great_expectations.exceptions import GreatExpectationsError
+        from great_expectations.expectations.expectation_configuration import (
+            ExpectationConfiguration,
+        )
+
+        built, unreadable = [], []
+        for config in suite["expectations"]:
+            try:
+                built.append(ExpectationConfiguration(**config).to_domain_obj())
+            except (GreatExpectationsError, *UNREADABLE) as error:
+                reason = f"cannot be read: {one_line(error)}"
+                unreadable += for_batch(unchecked(suite, config, reason), files)
+        return built, unreadable
 
     def results(self) -> pl.DataFrame:
         """The findings of this run in the columns of marts.data_quality."""
@@ -182,14 +251,6 @@ class QualityGate:
         self.context.build_data_docs()
         sites = self.context.get_docs_sites_urls()
         return Path(sites[0]["site_url"].removeprefix("file://"))
-
-
-def forget_results(docs_root: Path) -> None:
-    """Remove what Great Expectations kept of earlier runs: the Data Docs show the last run.
-
-    Everything under gx/ is generated: the suites are read anew from expectations/ each run.
-    """
-    shutil.rmtree(docs_root / "gx", ignore_errors=True)
 
 
 def plain(row: dict) -> dict:
@@ -233,6 +294,30 @@ def summarise(rows: list[dict], meta: dict) -> str:
         parts.append(text)
     more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
     return "; ".join(parts) + more
+
+
+def unchecked(suite: dict, config: dict, reason: str) -> Finding:
+    """A failed finding for an expectation that could not be checked, saying why."""
+    return Finding(
+        suite=suite["name"],
+        expectation=(config.get("meta") or {}).get("name") or str(config.get("type")),
+        severity=config.get("severity", "critical"),
+        success=False,
+        observed=reason,
+    )
+
+
+def one_line(error: Exception) -> str:
+    """An error message on one line, cut to a readable length."""
+    return " ".join(str(error).split())[:300]
+
+
+def for_batch(finding: Finding, files: list[str]) -> list[Finding]:
+    """A finding about a whole batch, once for each bulletin in it (once if it has none)."""
+    if not files or finding.success:
+        return [finding]
+    where = f" (a result of the {len(files)} bulletins checked together)" if len(files) > 1 else ""
+    return [replace(finding, bulletin=file, observed=finding.observed + where) for file in files]
 
 
 def failure(base: Finding, rows: list[dict], meta: dict, file: str | None) -> Finding:

@@ -27,6 +27,7 @@ class RunReport:
     row_counts: dict[str, int] = field(default_factory=dict)
     docs: Path | None = None
     page: Path | None = None  # the HTML report of the published file
+    notes: list[str] = field(default_factory=list)  # repairs and clean-ups, one line each
 
     @property
     def warnings(self) -> list[Finding]:
@@ -36,10 +37,11 @@ class RunReport:
     @property
     def blocking(self) -> list[Finding]:
         """Failed critical expectations of the warehouse suites: nothing was published."""
+        # By layer, not by file: a warehouse suite may name the file a failure concerns.
         return [
             f
             for f in self.findings
-            if not f.success and f.severity == "critical" and not f.bulletin
+            if not f.success and f.severity == "critical" and f.layer == "warehouse"
         ]
 
     @property
@@ -56,9 +58,10 @@ class RunReport:
             outcome = f"**Nothing changed**: `{self.warehouse}` was left as it was."
         else:
             outcome = f"**Not published**: {self.stopped} `{self.warehouse}` was left as it was."
+        lines += [outcome, ""]
+        if self.notes:
+            lines += [f"> {note}" for note in self.notes] + [""]
         lines += [
-            outcome,
-            "",
             f"- files in `{self.raw_dir}`: {self.files}",
             f"- parsed now: {self.parsed_now}; unchanged: {self.files - self.parsed_now}",
             f"- editions loaded: {len(self.loaded)}",

@@ -49,7 +49,7 @@ def open_new(path: Path) -> duckdb.DuckDBPyConnection:
     """A connection to a new, empty warehouse file in the storage format 1.x reads."""
     path.unlink(missing_ok=True)
     con = connect()
-    con.execute(f"attach '{path}' as warehouse (storage_version '{STORAGE_VERSION}')")
+    con.execute(f"attach ? as warehouse (storage_version '{STORAGE_VERSION}')", [str(path)])
     con.execute("use warehouse")
     # One deterministic surrogate key for every dimension: stable from run to run.
     con.execute(
