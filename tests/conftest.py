@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -68,3 +72,23 @@ def published_sample(prefect_api, tmp_path_factory: pytest.TempPathFactory) -> P
     report = nightly(raw_dir=str(raw), warehouse=str(warehouse))
     assert report.exit_code == 0, report.markdown()
     return warehouse
+
+
+@contextmanager
+def held_read_write(path: Path) -> Iterator[int]:
+    """Another program (an analyst's session) holding a DuckDB file read-write; its PID."""
+    hold = (
+        "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); print('holding', flush=True)"
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"{hold}; time.sleep(600)", str(path)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        yield holder.pid
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()

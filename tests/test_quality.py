@@ -5,13 +5,21 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 from conftest import PROJECT_DIR, SAMPLE
+from derive import shift_years
 
+from flows import database, pipeline
+from flows.cli import main
+from flows.ingest.editions import discover, parse_new, stage_new
 from flows.nightly import nightly
+from flows.quality.gate import QualityGate, SuitesError, batch_query
 from flows.warehouse import build as warehouse
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
@@ -69,8 +77,12 @@ def critical_failures(report) -> set[str]:
 
 
 def digests(warehouse_path: Path) -> dict[str, str]:
-    files = [warehouse_path, *sorted(warehouse_path.parent.glob("marts/*"))]
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+    """The sha256 of each published file: warehouse, manifest, exports and Data Docs."""
+    data = warehouse_path.parent
+    members = [*data.glob("marts/**/*"), *data.glob("gx/**/*"), data / "publication.json"]
+    files = [warehouse_path, *sorted(path for path in members if path.is_file())]
+    assert any("data_docs" in path.parts for path in files)
+    return {str(p.relative_to(data)): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
 
 
 @pytest.mark.parametrize("expectation", sorted(BROKEN))
@@ -167,7 +179,7 @@ def test_a_broken_core_invariant_blocks_publishing(
     assert "country" in report.blocking[0].observed
     assert digests(target) == before
     assert "a critical check of the new warehouse failed" in report.markdown()
-    assert not list(tmp_path.glob(".w.duckdb.*.new"))
+    assert not list(tmp_path.glob(".publish-*"))
 
 
 def test_when_every_bulletin_is_rejected_nothing_is_published(
@@ -219,3 +231,255 @@ def test_a_relaxed_bound_on_disk_removes_a_warning(raw_dir: Path, tmp_path: Path
     warned = {(w.suite, w.expectation) for w in report.warnings}
     assert ("bulletin_totals", "published_shares_agree_with_counts") not in warned
     assert ("bulletin_totals", "category_total_agrees_with_other_tables") in warned
+
+
+@pytest.mark.parametrize(
+    "folder", ["missing", "without the core suite", "with an empty suite", "unreadable", "bad"]
+)
+def test_a_folder_of_suites_that_cannot_check_a_run_is_bad_usage(
+    folder: str, raw_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    suites = tmp_path / "suites"
+    if folder != "missing":
+        shutil.copytree(PROJECT_DIR / "expectations", suites)
+    if folder == "without the core suite":
+        (suites / "core.json").unlink()
+    elif folder == "with an empty suite":
+        document = json.loads((suites / "bulletin_totals.json").read_text())
+        (suites / "bulletin_totals.json").write_text(json.dumps(document | {"expectations": []}))
+    elif folder == "unreadable":
+        (suites / "core.json").write_text("{ not json")
+    elif folder == "bad":
+        document = json.loads((suites / "core.json").read_text())
+        document["expectations"][0]["severity"] = "fatal"
+        (suites / "core.json").write_text(json.dumps(document))
+    target = tmp_path / "w.duckdb"
+    status = main(
+        [
+            "run",
+            "--raw-dir",
+            str(raw_dir),
+            "--warehouse",
+            str(target),
+            "--expectations",
+            str(suites),
+        ]
+    )
+    out = capsys.readouterr().out
+    assert status == 2 and out.count("\n") == 1, out
+    assert out.startswith((str(suites), f"no folder of expectation suites at {suites}"))
+    assert not target.exists()
+    if folder == "missing":
+        # A deployment's run given such a folder fails at once, with the same reason.
+        with pytest.raises(SuitesError, match="no folder of expectation suites"):
+            nightly(raw_dir=str(raw_dir), warehouse=str(target), expectations_dir=str(suites))
+
+
+def test_the_command_line_refuses_a_missing_folder_of_suites(raw_dir: Path, tmp_path: Path) -> None:
+    command = Path(sys.executable).parent / "voluntary-returns"
+    run = subprocess.run(
+        [str(command), "run", "--raw-dir", str(raw_dir), "--warehouse", str(tmp_path / "w.duckdb"),
+         "--expectations", "/no/such/folder"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert (run.returncode, run.stderr) == (2, "")
+    assert run.stdout == (
+        "no folder of expectation suites at /no/such/folder; give --expectations a folder of"
+        " suites, or leave it out\n"
+    )
+
+
+def test_a_failed_aggregate_expectation_keeps_every_bulletin_of_its_batch_out(
+    raw_dir: Path, tmp_path: Path, sample_text: str
+) -> None:
+    (raw_dir / "next.txt").write_text(shift_years(sample_text, 1))
+    folder = tmp_path / "expectations"
+    shutil.copytree(PROJECT_DIR / "expectations", folder)
+    path = folder / "bulletin_observations.json"
+    document = json.loads(path.read_text())
+    document["expectations"].append(
+        {
+            "type": "expect_column_max_to_be_between",
+            "kwargs": {"column": "max_returns", "max_value": 1000},
+            "severity": "critical",
+            "meta": {"name": "no_figure_above_1000"},
+        }
+    )
+    path.write_text(json.dumps(document))
+    target = tmp_path / "w.duckdb"
+    report = nightly(raw_dir=str(raw_dir), warehouse=str(target), expectations_dir=str(folder))
+    assert not report.published and report.exit_code == 1 and not target.exists()
+    assert sorted((r.file, r.check) for r in report.rejected) == [
+        (SAMPLE.name, "no_figure_above_1000"),
+        ("next.txt", "no_figure_above_1000"),
+    ]
+    assert all(
+        r.reason == "fails no_figure_above_1000: observed 5656 (a result of the 2 bulletins"
+        " checked together)"
+        for r in report.rejected
+    )
+
+
+@pytest.fixture(scope="module")
+def observations_batch(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
+    """The bulletin_observations batch of the sample and of next year's edition (same figures)."""
+    root = tmp_path_factory.mktemp("batch")
+    (root / "raw").mkdir()
+    shutil.copy(SAMPLE, root / "raw" / SAMPLE.name)
+    (root / "raw" / "next.txt").write_text(shift_years(SAMPLE.read_text(encoding="utf-8"), 1))
+    editions, _, _ = parse_new(discover(root / "raw"), root / "cache")
+    stage_new(editions, root / "cache")
+    con = database.connect()
+    try:
+        pipeline.attach_store(con, editions, root / "cache")
+        suite = json.loads(
+            (PROJECT_DIR / "expectations" / "bulletin_observations.json").read_text()
+        )
+        return con.sql(batch_query(suite)).df()
+    finally:
+        con.close()
+
+
+EVERY = (SAMPLE.name, "next.txt")
+TABLES = ["MONTHLY", "HISTORY", "COUNTRY", "CATEGORY", "CHANNEL"]
+# Each kind of expectation a suite may hold: kwargs that fail on the batch, kwargs that pass, and
+# which bulletins the failure names. A failure that lists offending rows names their bulletins;
+# one that lists none (a table, a column aggregate, a type that does not exist) names all.
+KINDS = {
+    "expect_table_row_count_to_be_between": ({"max_value": 10}, {"min_value": 1}, EVERY),
+    "expect_table_column_count_to_be_between": ({"max_value": 3}, {"min_value": 3}, EVERY),
+    "expect_column_to_exist": ({"column": "max_total"}, {"column": "max_returns"}, EVERY),
+    "expect_table_columns_to_match_set": (
+        {"column_set": ["file", "subject"], "exact_match": True},
+        {"column_set": ["file", "subject"], "exact_match": False},
+        EVERY,
+    ),
+    "expect_column_max_to_be_between": (
+        {"column": "max_returns", "max_value": 1000},
+        {"column": "max_returns", "max_value": 1_000_000},
+        EVERY,
+    ),
+    "expect_column_min_to_be_between": (
+        {"column": "min_returns", "min_value": 10},
+        {"column": "min_returns", "min_value": 0},
+        EVERY,
+    ),
+    "expect_column_mean_to_be_between": (
+        {"column": "max_returns", "max_value": 10},
+        {"column": "max_returns", "min_value": 0},
+        EVERY,
+    ),
+    "expect_column_median_to_be_between": (
+        {"column": "max_returns", "max_value": 10},
+        {"column": "max_returns", "min_value": 0},
+        EVERY,
+    ),
+    "expect_column_sum_to_be_between": (
+        {"column": "observations", "max_value": 10},
+        {"column": "observations", "min_value": 1},
+        EVERY,
+    ),
+    "expect_column_stdev_to_be_between": (
+        {"column": "max_returns", "max_value": 1},
+        {"column": "max_returns", "min_value": 0},
+        EVERY,
+    ),
+    "expect_column_unique_value_count_to_be_between": (
+        {"column": "file", "max_value": 1},
+        {"column": "file", "min_value": 2, "max_value": 2},
+        EVERY,
+    ),
+    "expect_column_distinct_values_to_be_in_set": (
+        {"column": "table_code", "value_set": ["MONTHLY"]},
+        {"column": "table_code", "value_set": TABLES},
+        EVERY,
+    ),
+    "expect_column_most_common_value_to_be_in_set": (
+        {"column": "table_code", "value_set": ["CHANNEL"]},
+        {"column": "table_code", "value_set": ["MONTHLY"]},
+        EVERY,
+    ),
+    "expect_column_values_to_be_of_type": (
+        {"column": "observations", "type_": "str"},
+        {"column": "observations", "type_": "int64"},
+        EVERY,
+    ),
+    "expect_column_values_to_not_match_regex": (
+        {"column": "period_code", "regex": "2019"},
+        {"column": "period_code", "regex": "2031"},
+        ("next.txt",),
+    ),
+    "expect_column_values_to_be_in_set": (
+        {"column": "file", "value_set": ["next.txt"]},
+        {"column": "file", "value_set": list(EVERY)},
+        (SAMPLE.name,),
+    ),
+    "expect_column_value_lengths_to_be_between": (
+        {"column": "file", "max_value": 10},
+        {"column": "file", "min_value": 1},
+        (SAMPLE.name,),
+    ),
+    "expect_column_values_to_not_be_null": (
+        {"column": "min_returns"},
+        {"column": "file"},
+        EVERY,
+    ),
+    "expect_column_pair_values_a_to_be_greater_than_b": (
+        {"column_A": "min_returns", "column_B": "max_returns"},
+        {"column_A": "max_returns", "column_B": "min_returns", "or_equal": True},
+        EVERY,
+    ),
+    "expect_compound_columns_to_be_unique": (
+        {"column_list": ["file", "table_code"]},
+        {"column_list": ["file", "subject"]},
+        EVERY,
+    ),
+    "expect_multicolumn_sum_to_equal": (
+        {"column_list": ["observations", "unresolved_countries"], "sum_total": 0},
+        {"column_list": ["unresolved_countries", "unresolved_categories"], "sum_total": 0},
+        EVERY,
+    ),
+    "expect_select_column_values_to_be_unique_within_record": (
+        {"column_list": ["min_returns", "max_returns"]},
+        {"column_list": ["file", "subject"]},
+        EVERY,
+    ),
+}
+
+
+def suite_of(expectations: list[dict]) -> dict:
+    """A bulletin suite on the observations batch."""
+    meta = json.loads((PROJECT_DIR / "expectations" / "bulletin_observations.json").read_text())
+    return {"name": "kinds", "meta": meta["meta"], "expectations": expectations}
+
+
+def test_every_kind_of_expectation_fails_the_bulletins_it_names_and_passes(
+    observations_batch: pd.DataFrame, tmp_path: Path
+) -> None:
+    gate = QualityGate(PROJECT_DIR / "expectations", tmp_path, "kinds")
+    failing = [
+        {"type": kind, "kwargs": kwargs, "meta": {"name": kind}}
+        for kind, (kwargs, _, _) in KINDS.items()
+    ]
+    # Expectations Great Expectations cannot build fail too, instead of dropping out unseen.
+    failing += [
+        {"type": "expect_column_values_to_be_magic", "kwargs": {"column": "file"},
+         "meta": {"name": "unknown_type"}},
+        {"type": "expect_column_max_to_be_between", "kwargs": {"max_value": 1},
+         "meta": {"name": "no_column"}},
+    ]  # fmt: skip
+    findings = gate.validate(suite_of(failing), observations_batch, per_bulletin=True)
+    failed = {}
+    for finding in findings:
+        assert finding.severity == "critical"
+        if not finding.success:
+            failed.setdefault(finding.expectation, set()).add(finding.bulletin)
+    expected = {kind: set(named) for kind, (_, _, named) in KINDS.items()}
+    assert failed == expected | {"unknown_type": set(EVERY), "no_column": set(EVERY)}
+    passing = [
+        {"type": kind, "kwargs": kwargs, "meta": {"name": kind}}
+        for kind, (_, kwargs, _) in KINDS.items()
+    ]
+    findings = gate.validate(suite_of(passing), observations_batch, per_bulletin=True)
+    assert {f.expectation for f in findings} == set(KINDS)
+    assert [f.observed for f in findings if not f.success] == []

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
-import shutil
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import duckdb
@@ -270,36 +266,3 @@ def test_a_reader_keeps_the_old_data_during_a_publish(
     assert reader.sql("select count(*) from core.dim_bulletin").fetchall() == [(1,)]
     reader.close()
     assert query(published, "select count(*) from core.dim_bulletin") == [(2,)]
-
-
-def test_a_run_killed_during_the_build_leaves_the_published_file(
-    published: Path, tmp_path: Path, sample_text: str
-) -> None:
-    raw = tmp_path / "many"
-    raw.mkdir()
-    for shift in range(-150, 150):  # enough editions for a build that takes a moment
-        (raw / f"edition{shift:+04d}.txt").write_text(shift_years(sample_text, shift))
-    before = {p.name: digest(p) for p in [published, *published.parent.glob("marts/*")]}
-    env = os.environ | {"PREFECT_HOME": str(tmp_path / "prefect-home")}
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "voluntary-returns"), "run", "--raw-dir", str(raw),
-         "--warehouse", str(published)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    building = published.parent.glob(f".{published.name}.*.new")
-    deadline = time.monotonic() + 300
-    while not any(published.parent.glob(f".{published.name}.*.new")):
-        assert process.poll() is None, "the run ended before its build started"
-        assert time.monotonic() < deadline
-        time.sleep(0.005)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    after = {p.name: digest(p) for p in [published, *published.parent.glob("marts/*")]}
-    assert after == before
-    del building
-    leftovers = list(published.parent.glob(f".{published.name}.*.new"))
-    assert leftovers, "the killed run left its half-built file (the next run removes it)"
-    shutil.copy(SAMPLE, raw / SAMPLE.name)
-    report = nightly(raw_dir=str(raw), warehouse=str(published))
-    assert report.published
-    assert not list(published.parent.glob(f".{published.name}.*.new"))
