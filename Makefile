@@ -29,4 +29,5 @@ bench: install
 	$(BIN)/python bench/run_bench.py
 
 clean:
-	rm -rf $(VENV) .prefect data/warehouse.duckdb data/marts data/cache data/gx
+	rm -rf $(VENV) .prefect data/warehouse.duckdb* data/marts data/cache data/gx data/report \
+		data/publication.json data/.publish-*
