@@ -110,7 +110,7 @@ def sql(args: argparse.Namespace) -> int:
         return 2
     path = Settings.load(warehouse=args.warehouse).warehouse
     try:
-        query.run(path, text, args.format, args.max_rows, sys.stdout)
+        query.run(path, text, args.format, args.max_rows)
     except query.QueryFailed as error:
         print(error, file=sys.stderr)
         return 1

@@ -14,7 +14,6 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TextIO
 
 import duckdb
 
@@ -59,9 +58,10 @@ def sealed(path: Path, temp_dir: str) -> duckdb.DuckDBPyConnection:
         raise QueryFailed(f"{path} cannot be read as a DuckDB database: {reason}") from None
 
 
-def run(path: Path, text: str, form: str, max_rows: int, out: TextIO) -> None:
-    """Run every statement of `text` on the warehouse and print each result in turn (a blank
-    line between results). Raises QueryFailed; results before a failed statement are printed."""
+def run(path: Path, text: str, form: str, max_rows: int) -> None:
+    """Run every statement of `text` on the warehouse and print each result to standard output
+    in turn, a blank line between results. Raises QueryFailed (the results before the failed
+    statement are printed) or NoStatement."""
     with tempfile.TemporaryDirectory(prefix="voluntary-returns-sql-") as temp_dir:
         con = sealed(path, temp_dir)
         try:
@@ -70,11 +70,11 @@ def run(path: Path, text: str, form: str, max_rows: int, out: TextIO) -> None:
                 raise NoStatement("no statement in the query: only blanks, comments or semicolons")
             for number, statement in enumerate(parsed):
                 if number and form != "table":  # DuckDB's table ends with a blank line
-                    out.write("\n")
+                    print()
                 try:
                     relation = con.sql(statement.query)
                     if relation is not None:
-                        write(relation, form, max_rows, out)
+                        write(relation, form, max_rows)
                 except duckdb.Error as error:
                     raise QueryFailed(f"query failed: {one_line(error)}") from None
         finally:
@@ -89,10 +89,9 @@ def statements(con: duckdb.DuckDBPyConnection, text: str) -> list:
         raise QueryFailed(f"query failed: {one_line(error)}") from None
 
 
-def write(relation: duckdb.DuckDBPyRelation, form: str, max_rows: int, out: TextIO) -> None:
+def write(relation: duckdb.DuckDBPyRelation, form: str, max_rows: int) -> None:
     """Print a result as a table (DuckDB's own), CSV, a JSON array of objects, or Markdown."""
     if form == "table":
-        out.flush()  # DuckDB's printer writes through Python's sys.stdout
         relation.show(
             max_rows=max_rows or sys.maxsize,
             max_width=UNLIMITED_WIDTH,
@@ -100,32 +99,32 @@ def write(relation: duckdb.DuckDBPyRelation, form: str, max_rows: int, out: Text
             null_value="NULL",
         )
     elif form == "json":
-        out.write("[")
+        print("[", end="")
         for number, (row,) in enumerate(rows(as_json(relation))):
-            out.write(("," if number else "") + "\n" + row)
-        out.write("\n]\n")
+            print(("," if number else "") + "\n" + row, end="")
+        print("\n]")
     elif form == "csv":
-        writer = csv.writer(out, lineterminator="\n")
+        writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(relation.columns)
         writer.writerows(rows(as_text(relation)))
     else:
-        write_markdown(relation, max_rows, out)
+        write_markdown(relation, max_rows)
 
 
-def write_markdown(relation: duckdb.DuckDBPyRelation, max_rows: int, out: TextIO) -> None:
+def write_markdown(relation: duckdb.DuckDBPyRelation, max_rows: int) -> None:
     """A Markdown table: `|` escaped and line breaks as <br> inside cells, NULL as empty."""
 
     def cell(value: str | None) -> str:
         text = "" if value is None else value.replace("\\", "\\\\").replace("|", "\\|")
         return text.replace("\r\n", "<br>").replace("\n", "<br>")
 
-    out.write("| " + " | ".join(cell(name) for name in relation.columns) + " |\n")
-    out.write("|" + "---|" * len(relation.columns) + "\n")
+    print("| " + " | ".join(cell(name) for name in relation.columns) + " |")
+    print("|" + "---|" * len(relation.columns))
     for number, row in enumerate(rows(as_text(relation))):
         if max_rows and number == max_rows:
-            out.write(f"\n({max_rows} rows shown: give --max-rows 0 for all)\n")
+            print(f"\n({max_rows} rows shown: give --max-rows 0 for all)")
             break
-        out.write("| " + " | ".join(cell(value) for value in row) + " |\n")
+        print("| " + " | ".join(cell(value) for value in row) + " |")
 
 
 def as_text(relation: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:

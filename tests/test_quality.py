@@ -342,6 +342,13 @@ def observations_batch(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame
 
 EVERY = (SAMPLE.name, "next.txt")
 TABLES = ["MONTHLY", "HISTORY", "COUNTRY", "CATEGORY", "CHANNEL"]
+
+
+def on(column: str, failing: dict, passing: dict, named: tuple = EVERY) -> tuple:
+    """An expectation on one column: failing kwargs, passing kwargs, the bulletins it fails."""
+    return {"column": column, **failing}, {"column": column, **passing}, named
+
+
 # Each kind of expectation a suite may hold: kwargs that fail on the batch, kwargs that pass, and
 # which bulletins the failure names. A failure that lists offending rows names their bulletins;
 # one that lists none (a table, a column aggregate, a type that does not exist) names all.
@@ -354,76 +361,34 @@ KINDS = {
         {"column_set": ["file", "subject"], "exact_match": False},
         EVERY,
     ),
-    "expect_column_max_to_be_between": (
-        {"column": "max_returns", "max_value": 1000},
-        {"column": "max_returns", "max_value": 1_000_000},
-        EVERY,
+    "expect_column_max_to_be_between": on(
+        "max_returns", {"max_value": 1000}, {"max_value": 1_000_000}
     ),
-    "expect_column_min_to_be_between": (
-        {"column": "min_returns", "min_value": 10},
-        {"column": "min_returns", "min_value": 0},
-        EVERY,
+    "expect_column_min_to_be_between": on("min_returns", {"min_value": 10}, {"min_value": 0}),
+    "expect_column_mean_to_be_between": on("max_returns", {"max_value": 10}, {"min_value": 0}),
+    "expect_column_median_to_be_between": on("max_returns", {"max_value": 10}, {"min_value": 0}),
+    "expect_column_sum_to_be_between": on("observations", {"max_value": 10}, {"min_value": 1}),
+    "expect_column_stdev_to_be_between": on("max_returns", {"max_value": 1}, {"min_value": 0}),
+    "expect_column_unique_value_count_to_be_between": on(
+        "file", {"max_value": 1}, {"min_value": 2, "max_value": 2}
     ),
-    "expect_column_mean_to_be_between": (
-        {"column": "max_returns", "max_value": 10},
-        {"column": "max_returns", "min_value": 0},
-        EVERY,
+    "expect_column_distinct_values_to_be_in_set": on(
+        "table_code", {"value_set": ["MONTHLY"]}, {"value_set": TABLES}
     ),
-    "expect_column_median_to_be_between": (
-        {"column": "max_returns", "max_value": 10},
-        {"column": "max_returns", "min_value": 0},
-        EVERY,
+    "expect_column_most_common_value_to_be_in_set": on(
+        "table_code", {"value_set": ["CHANNEL"]}, {"value_set": ["MONTHLY"]}
     ),
-    "expect_column_sum_to_be_between": (
-        {"column": "observations", "max_value": 10},
-        {"column": "observations", "min_value": 1},
-        EVERY,
+    "expect_column_values_to_be_of_type": on("observations", {"type_": "str"}, {"type_": "int64"}),
+    "expect_column_values_to_not_match_regex": on(
+        "period_code", {"regex": "2019"}, {"regex": "2031"}, ("next.txt",)
     ),
-    "expect_column_stdev_to_be_between": (
-        {"column": "max_returns", "max_value": 1},
-        {"column": "max_returns", "min_value": 0},
-        EVERY,
+    "expect_column_values_to_be_in_set": on(
+        "file", {"value_set": ["next.txt"]}, {"value_set": list(EVERY)}, (SAMPLE.name,)
     ),
-    "expect_column_unique_value_count_to_be_between": (
-        {"column": "file", "max_value": 1},
-        {"column": "file", "min_value": 2, "max_value": 2},
-        EVERY,
+    "expect_column_value_lengths_to_be_between": on(
+        "file", {"max_value": 10}, {"min_value": 1}, (SAMPLE.name,)
     ),
-    "expect_column_distinct_values_to_be_in_set": (
-        {"column": "table_code", "value_set": ["MONTHLY"]},
-        {"column": "table_code", "value_set": TABLES},
-        EVERY,
-    ),
-    "expect_column_most_common_value_to_be_in_set": (
-        {"column": "table_code", "value_set": ["CHANNEL"]},
-        {"column": "table_code", "value_set": ["MONTHLY"]},
-        EVERY,
-    ),
-    "expect_column_values_to_be_of_type": (
-        {"column": "observations", "type_": "str"},
-        {"column": "observations", "type_": "int64"},
-        EVERY,
-    ),
-    "expect_column_values_to_not_match_regex": (
-        {"column": "period_code", "regex": "2019"},
-        {"column": "period_code", "regex": "2031"},
-        ("next.txt",),
-    ),
-    "expect_column_values_to_be_in_set": (
-        {"column": "file", "value_set": ["next.txt"]},
-        {"column": "file", "value_set": list(EVERY)},
-        (SAMPLE.name,),
-    ),
-    "expect_column_value_lengths_to_be_between": (
-        {"column": "file", "max_value": 10},
-        {"column": "file", "min_value": 1},
-        (SAMPLE.name,),
-    ),
-    "expect_column_values_to_not_be_null": (
-        {"column": "min_returns"},
-        {"column": "file"},
-        EVERY,
-    ),
+    "expect_column_values_to_not_be_null": ({"column": "min_returns"}, {"column": "file"}, EVERY),
     "expect_column_pair_values_a_to_be_greater_than_b": (
         {"column_A": "min_returns", "column_B": "max_returns"},
         {"column_A": "max_returns", "column_B": "min_returns", "or_equal": True},
