@@ -23,6 +23,7 @@ import pytest
 from conftest import SAMPLE, held_read_write
 from derive import shift_years
 
+from flows.cli import main
 from flows.nightly import nightly
 from flows.publish.publish import MANIFEST, OWNED_FOLDERS
 
@@ -207,6 +208,18 @@ def test_a_publish_records_every_member_and_an_unchanged_run_verifies_it(
     assert assert_verified(warehouse)["run_id"] == manifest["run_id"]
 
 
+def test_the_report_command_puts_the_report_in_place_as_a_run_does(
+    state: tuple[Path, Path], capsys: pytest.CaptureFixture
+) -> None:
+    _, warehouse = state
+    page = warehouse.parent / "report" / "index.html"
+    page.write_text("an old page")
+    assert main(["report", "--warehouse", str(warehouse)]) == 0
+    assert capsys.readouterr().out == f"Report: {page.as_uri()}\n"
+    assert "2.609" in page.read_text()
+    assert_verified(warehouse)  # the manifest records the new page
+
+
 def test_an_export_overwritten_by_hand_is_written_again_from_the_warehouse(
     state: tuple[Path, Path],
 ) -> None:
@@ -217,17 +230,29 @@ def test_an_export_overwritten_by_hand_is_written_again_from_the_warehouse(
         str(export)
     )
     con.close()
+    (warehouse.parent / "report" / "index.html").unlink()
     warehouse_digest = hashlib.sha256(warehouse.read_bytes()).hexdigest()
     report = nightly(raw_dir=str(raw), warehouse=str(warehouse))
     assert report.published and report.exit_code == 0
     assert report.notes == [
-        f"Repaired: marts/annual_returns.parquet in {warehouse.parent} did not match"
-        f" {MANIFEST}; written again from the warehouse"
+        f"Repaired: marts/annual_returns.parquet, report/index.html in {warehouse.parent} did not"
+        f" match {MANIFEST}; written again from the warehouse"
     ]
     # The verified warehouse was not rebuilt: only the export was written again from it.
     assert hashlib.sha256(warehouse.read_bytes()).hexdigest() == warehouse_digest
     assert_verified(warehouse)
     assert pl.read_parquet(export).filter(pl.col("year") == 2018)["returns"].to_list() == [2609]
+
+
+def test_data_docs_edited_by_hand_are_rebuilt(state: tuple[Path, Path]) -> None:
+    raw, warehouse = state
+    docs = json.loads((warehouse.parent / MANIFEST).read_text())["docs"]
+    (warehouse.parent / docs).write_text("<p>all checks passed</p>")
+    report = nightly(raw_dir=str(raw), warehouse=str(warehouse))
+    assert report.published and report.exit_code == 0
+    assert report.notes == [f"Rebuilt: {docs} in {warehouse.parent} did not match {MANIFEST}"]
+    assert "all checks passed" not in (warehouse.parent / docs).read_text()
+    assert_verified(warehouse)
 
 
 def flip_bytes_inside_a_table(warehouse: Path) -> None:

@@ -138,9 +138,8 @@ def check_published(warehouse: Path, fingerprint: str, derived: Collection[str])
         return Verdict(
             "rebuild", f"{wal_of(warehouse)} was left by another program that wrote to the file"
         )
-    changed = [
-        name for name, recorded in manifest["members"].items() if differs(data_dir / name, recorded)
-    ]
+    recorded = manifest["members"]
+    changed = sorted(name for name in recorded if differs(data_dir / name, recorded[name]))
     if not changed:
         return Verdict("unchanged")
     listed = ", ".join(changed[:3]) + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")
