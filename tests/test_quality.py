@@ -400,8 +400,8 @@ KINDS = {
         EVERY,
     ),
     "expect_multicolumn_sum_to_equal": (
-        {"column_list": ["observations", "unresolved_countries"], "sum_total": 0},
-        {"column_list": ["unresolved_countries", "unresolved_categories"], "sum_total": 0},
+        {"column_list": ["observations", "months_after_coverage"], "sum_total": 0},
+        {"column_list": ["months_after_coverage", "duplicate_observations"], "sum_total": 0},
         EVERY,
     ),
     "expect_select_column_values_to_be_unique_within_record": (
@@ -421,6 +421,13 @@ def suite_of(expectations: list[dict]) -> dict:
 def test_every_kind_of_expectation_fails_the_bulletins_it_names_and_passes(
     observations_batch: pd.DataFrame, tmp_path: Path
 ) -> None:
+    # Every column named is in the batch (but the one that must be missing): each failure comes
+    # from the figures, not from a column the batch no longer has.
+    arguments = [kwargs for failing, passing, _ in KINDS.values() for kwargs in (failing, passing)]
+    named = {kwargs[key] for kwargs in arguments for key in ("column", "column_A", "column_B")
+             if key in kwargs}  # fmt: skip
+    named |= {column for kwargs in arguments for column in kwargs.get("column_list", [])}
+    assert named - {"max_total"} <= set(observations_batch.columns)
     gate = QualityGate(PROJECT_DIR / "expectations", tmp_path, "kinds")
     failing = [
         {"type": kind, "kwargs": kwargs, "meta": {"name": kind}}
@@ -447,4 +454,36 @@ def test_every_kind_of_expectation_fails_the_bulletins_it_names_and_passes(
     ]
     findings = gate.validate(suite_of(passing), observations_batch, per_bulletin=True)
     assert {f.expectation for f in findings} == set(KINDS)
-    assert [f.observed for f in findings if not f.success] == []
+    assert [(f.expectation, f.observed) for f in findings if not f.success] == []
+
+
+def test_a_critical_failure_of_a_warehouse_suite_blocks_even_when_it_names_a_file(
+    raw_dir: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "expectations"
+    shutil.copytree(PROJECT_DIR / "expectations", folder)
+    suite = {
+        "name": "marts.months_by_file",
+        "meta": {
+            "layer": "warehouse",
+            "per_file": True,
+            "batch_query": "select bulletin as file, count(*) as months, min(month)::varchar"
+            " as subject from marts.monthly_returns group by all",
+            "index_columns": ["file", "subject"],
+        },
+        "expectations": [
+            {
+                "type": "expect_column_values_to_be_between",
+                "kwargs": {"column": "months", "max_value": 12},
+                "severity": "critical",
+                "meta": {"name": "at_most_a_year_of_months_per_file"},
+            }
+        ],
+    }
+    (folder / "marts.months_by_file.json").write_text(json.dumps(suite))
+    target = tmp_path / "w.duckdb"
+    report = nightly(raw_dir=str(raw_dir), warehouse=str(target), expectations_dir=str(folder))
+    assert not report.published and report.exit_code == 1 and not target.exists()
+    assert [(f.expectation, f.bulletin) for f in report.blocking] == [
+        ("at_most_a_year_of_months_per_file", SAMPLE.name)
+    ]

@@ -327,7 +327,7 @@ def failure(base: Finding, rows: list[dict], meta: dict, file: str | None) -> Fi
     lines = [row[column] for row in rows if row.get(column)]
     return replace(
         base,
-        observed=summarise(rows, meta) if rows else base.observed,
+        observed=summarise(rows, meta) if rows else base.observed or "failed, naming no value",
         bulletin=file,
         line=min(lines) if lines else None,
         details=rows,
