@@ -17,8 +17,9 @@ $(BIN)/.installed: requirements.lock pyproject.toml
 
 install: $(BIN)/.installed
 
+# make exits 2 whenever a command fails: the command's own status is printed first.
 run: install
-	$(BIN)/voluntary-returns run
+	@$(BIN)/voluntary-returns run || { status=$$?; echo "voluntary-returns run: exit status $$status" >&2; exit $$status; }
 
 test: install
 	$(BIN)/ruff check .

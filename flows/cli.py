@@ -3,62 +3,157 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib.metadata import version
 from pathlib import Path
 
-from flows import local_server, query
-from flows.settings import PROJECT_DIR, Settings
+from flows import local_server, places, query
+from flows.settings import ENV_PREFIX, PROJECT_DIR, Settings
+
+# What `--help` says of the exit status and the variables of each command.
+EXIT_STATUS = """exit status:
+  0  published (warnings allowed), or nothing changed
+  1  a file was rejected, or nothing was published (a check failed, no bulletin passed)
+  2  bad usage, or a place the run cannot use (a missing or unwritable folder, a full disk,
+     PREFECT_HOME not writable, a Prefect server that does not start)"""
+SERVE_STATUS = """exit status:
+  0  stopped by Ctrl-C or SIGTERM
+  2  bad usage, or a place it cannot use (PREFECT_HOME, a Prefect server that does not start)"""
+SQL_STATUS = """exit status:
+  0  every statement ran
+  1  the warehouse cannot be read, or a statement failed
+  2  bad usage"""
+REPORT_STATUS = """exit status:
+  0  the report was written
+  1  no published warehouse, one this version cannot read, or an unwritable output folder
+  2  bad usage"""
+PREFECT_VARIABLES = {
+    "PREFECT_HOME": "Prefect's state (default .prefect/ in the project)",
+    "PREFECT_API_URL": "a Prefect server to use instead of a local one",
+}
 
 
-def prefect_environment() -> None:
-    """Keep Prefect's state inside the project and its telemetry off, before it is imported."""
+def variables_help() -> str:
+    """The variables of the settings and of Prefect, with their defaults, for `--help`."""
+    described = {
+        ENV_PREFIX + name.upper(): "default "
+        + str(value.relative_to(PROJECT_DIR) if isinstance(value, Path) else value)
+        for name, value in Settings().__dict__.items()
+    } | PREFECT_VARIABLES
+    width = max(map(len, described))
+    return "variables:\n" + "\n".join(
+        f"  {name:<{width}}  {text}" for name, text in described.items()
+    )
+
+
+def prefect_environment() -> Path:
+    """Keep Prefect's state inside the project and its telemetry off, before it is imported;
+    runs log at INFO (the UI's Logs tab). Returns PREFECT_HOME."""
     os.environ.setdefault("PREFECT_HOME", str(PROJECT_DIR / ".prefect"))
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
     os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
+    return Path(os.environ["PREFECT_HOME"])
+
+
+def quiet_run_logs() -> None:
+    """Keep the log lines of flow and task runs off the terminal: they still reach the API,
+    and the run summary says it all. Prefect configures its loggers when it is imported."""
+    import prefect  # noqa: F401
+
+    for name in ("prefect.flow_runs", "prefect.task_runs"):
+        logging.getLogger(name).propagate = False
+
+
+@contextmanager
+def prefect_api() -> Iterator[None]:
+    """The API a run reports to: PREFECT_API_URL's, or a local server that lives as long as the
+    run (and dies with it, even on `kill -9`)."""
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+    from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
+
+    if get_current_settings().api.url:
+        yield
+        return
+    with local_server.running(ui=False) as api_url, temporary_settings({PREFECT_API_URL: api_url}):
+        try:
+            yield
+        finally:
+            # The run's last log lines and events reach the server before it stops.
+            APILogWorker.drain_all(timeout=10)
+            EventsWorker.drain_all(timeout=10)
 
 
 def run(args: argparse.Namespace) -> int:
-    """One run now, on the embedded default (a temporary local Prefect API)."""
-    settings = Settings.load(raw_dir=args.raw_dir, expectations_dir=args.expectations)
-    raw_dir = settings.raw_dir
-    if not raw_dir.is_dir():
-        print(f"no raw folder at {raw_dir}: give --raw-dir, or put bulletins in data/raw")
-        return 2
+    """One run now, against a local Prefect server of its own (or PREFECT_API_URL's)."""
+    settings = Settings.load(
+        raw_dir=args.raw_dir, warehouse=args.warehouse, expectations_dir=args.expectations
+    )
+    prefect_home = prefect_environment()
+    if problem := places.problem(settings, prefect_home):
+        return fail(problem)
     from flows.quality.gate import SuitesError, read_suites
 
     try:
         read_suites(settings.expectations_dir)
     except SuitesError as error:
-        print(f"{error}; give --expectations a folder of suites, or leave it out")
-        return 2
-    prefect_environment()
-    from flows.nightly import nightly
+        return fail(f"{error}; give --expectations a folder of suites, or leave it out")
+    quiet_run_logs()
+    signal.signal(signal.SIGTERM, interrupt)
+    try:
+        with prefect_api():
+            from flows.nightly import nightly
 
-    report = nightly(
-        raw_dir=args.raw_dir, warehouse=args.warehouse, expectations_dir=args.expectations
-    )
-    print(report.markdown())
+            report = nightly(
+                raw_dir=str(settings.raw_dir),
+                warehouse=str(settings.warehouse),
+                expectations_dir=str(settings.expectations_dir),
+            )
+    except KeyboardInterrupt:
+        return fail("interrupted: nothing was published", status=130)
+    except local_server.ServerError as error:
+        return fail(f"{error}: nothing was published")
+    except Exception as error:
+        if (line := places.explain(error)) is None:
+            raise
+        return fail(line)
+    print(report.terminal())
     return report.exit_code
+
+
+def fail(line: str, status: int = 2) -> int:
+    """Say why in one line, on standard error; the exit status."""
+    print(line, file=sys.stderr, flush=True)
+    return status
 
 
 def serve(args: argparse.Namespace) -> int:
     """Stay up and run nightly; start a local Prefect server unless PREFECT_API_URL names one."""
-    prefect_environment()
+    # Handlers first: a signal while the server starts stops it too, without a traceback.
+    signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGINT, interrupt)
+    prefect_home = prefect_environment()
     settings = Settings.load(
         raw_dir=args.raw_dir, warehouse=args.warehouse, schedule=args.cron, timezone=args.timezone
     )
+    if reason := places.unwritable(prefect_home):
+        return fail(
+            f"cannot write Prefect's state folder {prefect_home} ({reason}):"
+            " set PREFECT_HOME to a folder you can write"
+        )
     server = None
-    if not os.environ.get("PREFECT_API_URL"):
-        server, url = local_server.start(args.port)
-        os.environ["PREFECT_API_URL"] = f"{url}/api"
-        print(f"Prefect UI: {url} (state in {os.environ['PREFECT_HOME']})", flush=True)
-    # SIGTERM (a service manager stopping us) ends the process like Ctrl-C does.
-    signal.signal(signal.SIGTERM, interrupt)
     try:
+        if not os.environ.get("PREFECT_API_URL"):
+            server, url = local_server.start(args.port)
+            os.environ["PREFECT_API_URL"] = f"{url}/api"
+            print(f"Prefect UI: {url} (state in {prefect_home})", flush=True)
         from prefect.schedules import Cron
 
         from flows.nightly import nightly
@@ -74,7 +169,12 @@ def serve(args: argparse.Namespace) -> int:
         )
     except KeyboardInterrupt:
         pass
+    except local_server.ServerError as error:
+        return fail(str(error))
     finally:
+        # A second signal while stopping must not interrupt the stop.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         if server:
             local_server.stop(server)
     print("Stopped.", flush=True)
@@ -164,15 +264,26 @@ def republish_report(warehouse: Path) -> Path:
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run the chosen command."""
     parser = argparse.ArgumentParser(
-        prog="voluntary-returns", description="Warehouse of Fedasil's voluntary-return bulletins."
+        prog="voluntary-returns",
+        description="Warehouse of Fedasil's voluntary-return bulletins.",
+        epilog=f"{EXIT_STATUS}\n\n{variables_help()}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=version("voluntary-returns"))
     commands = parser.add_subparsers(dest="command", required=True)
-    run_parser = commands.add_parser("run", help="load data/raw and publish the warehouse once")
+    described = {"formatter_class": argparse.RawDescriptionHelpFormatter}
+    run_parser = commands.add_parser(
+        "run", help="load data/raw and publish the warehouse once",
+        epilog=f"{EXIT_STATUS}\n\n{variables_help()}", **described,
+    )  # fmt: skip
     run_parser.add_argument("--raw-dir", help="folder of bulletins (default data/raw)")
     run_parser.add_argument("--warehouse", help="published file (default data/warehouse.duckdb)")
     run_parser.add_argument("--expectations", help="folder of suites (default expectations/)")
     run_parser.set_defaults(handler=run)
-    serve_parser = commands.add_parser("serve", help="stay up and run nightly on a schedule")
+    serve_parser = commands.add_parser(
+        "serve", help="stay up and run nightly on a schedule",
+        epilog=f"{SERVE_STATUS}\n\n{variables_help()}", **described,
+    )  # fmt: skip
     serve_parser.add_argument("--raw-dir", help="folder of bulletins (default data/raw)")
     serve_parser.add_argument("--warehouse", help="published file (default data/warehouse.duckdb)")
     serve_parser.add_argument("--cron", help="schedule (default '0 2 * * *')")
@@ -186,8 +297,9 @@ def main(argv: list[str] | None = None) -> int:
         help="query the published warehouse (read-only, sealed)",
         description="Query the published warehouse: it is opened read-only, and no statement can"
         " read or write another file, reach the network, load an extension or change a setting."
-        " Every statement's result is printed, a blank line between them. Exit status: 0 done,"
-        " 1 the warehouse cannot be read or a statement failed, 2 bad usage.",
+        " Every statement's result is printed, a blank line between them.",
+        epilog=f"{SQL_STATUS}\n\n{variables_help()}",
+        **described,
     )
     sql_parser.add_argument(
         "query", nargs="?", help='SQL, e.g. "select * from marts.annual_returns"; - reads stdin'
@@ -199,7 +311,10 @@ def main(argv: list[str] | None = None) -> int:
         "--max-rows", type=int, default=100, help="rows of a table or markdown result (0: all)"
     )
     sql_parser.set_defaults(handler=sql)
-    report_parser = commands.add_parser("report", help="write the HTML report of the warehouse")
+    report_parser = commands.add_parser(
+        "report", help="write the HTML report of the warehouse",
+        epilog=f"{REPORT_STATUS}\n\n{variables_help()}", **described,
+    )  # fmt: skip
     report_parser.add_argument("--warehouse", help="published file (default data/warehouse.duckdb)")
     report_parser.add_argument("--output", help="folder of index.html (default data/report)")
     report_parser.set_defaults(handler=report)

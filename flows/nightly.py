@@ -11,33 +11,52 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.states import State
 
-from flows import pipeline
-from flows.ingest.editions import Edition, RawFile, check_store, discover, parse_new, stage_new
+from flows import pipeline, places
+from flows.ingest.editions import (
+    Edition,
+    RawFile,
+    RawFolder,
+    check_store,
+    discover,
+    parse_new,
+    stage_new,
+)
 from flows.publish import publish
 from flows.quality.freshness import FreshnessLimits
 from flows.quality.gate import Finding, QualityGate, read_suites
+from flows.report import shown
 from flows.report.run_report import RunReport
 from flows.settings import Settings, pause_point
 
-# Only file and database I/O is retried; bad data is reported, never retried.
-IO_RETRIES = {"retries": 2, "retry_delay_seconds": [1, 5]}
+
+def transient(task: object, task_run: object, state: State) -> bool:
+    """Whether a failed task is worth a retry: not a full disk, a read-only folder or a denied
+    permission, which no retry mends."""
+    return places.place_errno(state.data if isinstance(state.data, BaseException) else None) is None
+
+
+# Only file and database I/O is retried, and only faults that may pass; bad data is reported.
+IO_RETRIES = {"retries": 2, "retry_delay_seconds": [1, 5], "retry_condition_fn": transient}
 
 
 @task(name="discover raw files", cache_policy=NO_CACHE, **IO_RETRIES)
-def discover_files(raw_dir: Path) -> list[RawFile]:
-    """The raw folder's files and their sha256."""
+def discover_files(raw_dir: Path) -> RawFolder:
+    """The raw folder's files and their sha256, and the entries refused or skipped."""
     return discover(raw_dir)
 
 
 @task(name="parse bulletins", cache_policy=NO_CACHE, **IO_RETRIES)
 def parse_bulletins(files: list[RawFile], cache_dir: Path) -> tuple:
     """Parsed editions (from the cache where the content is known), rejections, parsed count."""
-    shown = max(1, len(files) // 10)
+    every = max(1, len(files) // 10)
+    logger = get_run_logger()
 
     def progress(done: int, total: int) -> None:
-        if done % shown == 0 or done == total:
+        if done % every == 0 or done == total:
             print(f"  parsed {done}/{total} files", file=sys.stderr, flush=True)
+            logger.info("parsed %d/%d files", done, total)
 
     return parse_new(files, cache_dir, progress if len(files) > 20 else None)
 
@@ -111,13 +130,19 @@ def publish_new_state(stage: Path, published: Path, record: dict) -> str:
 
 @task(name="report run", cache_policy=NO_CACHE)
 def report_run(report: RunReport) -> str:
-    """Markdown and table artifacts of the run, for the Prefect UI."""
+    """Markdown and table artifacts of the run, for the Prefect UI, and its log lines."""
+    logger = get_run_logger()
+    for rejection in report.rejected:
+        logger.warning("rejected %s", shown.terminal(rejection))
+    for finding in report.warnings:
+        logger.warning("warning %s", shown.terminal(finding.describe()))
+    for item in report.skipped:
+        logger.info("skipped %s", shown.terminal(item))
     markdown = report.markdown()
     create_markdown_artifact(markdown, key="run-summary", description="Run summary")
-    if report.findings:
-        create_table_artifact(
-            report.quality_table(), key="quality-results", description="Expectation results"
-        )
+    create_table_artifact(
+        report.quality_table(), key="quality-results", description="Expectation results"
+    )
     return markdown
 
 
@@ -132,16 +157,19 @@ def nightly(
     read_suites(settings.expectations_dir)  # a folder that cannot check a run stops it here
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S-") + uuid.uuid4().hex[:6]
     report = RunReport(run_id, settings.raw_dir, settings.warehouse)
+    logger = get_run_logger()
+    logger.info("run %s: %s into %s", run_id, settings.raw_dir, settings.warehouse)
     with publish.run_lock(settings.warehouse) as leftovers:
         if leftovers:
             names = ", ".join(path.name for path in leftovers)
             report.notes.append(f"Removed what an interrupted run left: {names}")
-        files = discover_files(settings.raw_dir)
-        report.files = len(files)
-        fingerprint = pipeline.inputs_fingerprint(files, settings.expectations_dir)
+        folder = discover_files(settings.raw_dir)
+        report.files, report.skipped = len(folder.files), folder.skipped
+        logger.info("%d files in the raw folder", report.files)
+        fingerprint = pipeline.inputs_fingerprint(folder, settings.expectations_dir)
         verdict = verify_published(settings.warehouse, fingerprint)
         if verdict.action == "held":
-            report.stopped = f"{verdict.reason};"
+            report.stopped = verdict.reason
         elif verdict.action == "unchanged":
             report.unchanged = True
             republish(settings.warehouse, run_id, pipeline.DAILY)
@@ -154,17 +182,20 @@ def nightly(
         else:
             if verdict.reason:
                 report.notes.append(f"Rebuilt: {verdict.reason}")
-            load_and_publish(files, fingerprint, settings, report)
+            load_and_publish(folder, fingerprint, settings, report)
+        if not (report.published or report.unchanged):
+            report.kept_editions = len(pipeline.published_state(settings.warehouse)[0])
     report_run(report)
-    get_run_logger().info("run %s finished with exit status %s", run_id, report.exit_code)
+    logger.info("run %s finished with exit status %s", run_id, report.exit_code)
     return report
 
 
 def show_published(published: Path, report: RunReport, with_rejections: bool = False) -> None:
     """Row counts, report page and Data Docs of the published state (and its rejected files)."""
     report.row_counts, rejected = publish.published_summary(published)
-    if with_rejections:
+    if with_rejections:  # the published state as it stands: its editions, warnings, rejections
         report.rejected = rejected
+        report.loaded, report.findings = pipeline.published_state(published)
     manifest = publish.read_manifest(published.parent) or {"members": {}}
     report.docs = published.parent / manifest["docs"] if manifest.get("docs") else None
     if pipeline.REPORT_PAGE in manifest["members"]:
@@ -172,33 +203,40 @@ def show_published(published: Path, report: RunReport, with_rejections: bool = F
 
 
 def load_and_publish(
-    files: list[RawFile], fingerprint: str, settings: Settings, report: RunReport
+    folder: RawFolder, fingerprint: str, settings: Settings, report: RunReport
 ) -> None:
     """Parse, stage and check the bulletins, build and check a new state beside the published
     one (a staging folder), and put it in place if it passes."""
+    logger = get_run_logger()
+    if not folder.files and not folder.refused:
+        report.stopped = "the raw folder is empty: nothing published"
+        return
     if note := check_cache(settings.cache_dir):
         report.notes.append(note)
     stage = publish.staging_folder(settings.warehouse, report.run_id)
     stage.mkdir()
     try:
-        editions, rejected, report.parsed_now = parse_bulletins(files, settings.cache_dir)
+        editions, rejected, report.parsed_now = parse_bulletins(folder.files, settings.cache_dir)
+        logger.info("%d files parsed now, %d editions", report.parsed_now, len(editions))
         pause_point("after-parse")
         stage_bulletins(editions, settings.cache_dir)
         checked = check_bulletins(editions, settings, stage, report.run_id)
-        report.loaded, report.findings = checked.accepted, checked.findings
-        report.rejected = rejected + checked.rejected
+        report.loaded = checked.accepted
+        report.findings = pipeline.duplicate_findings(editions) + checked.findings
+        report.rejected = folder.refused + rejected + checked.rejected
+        logger.info("%d editions passed the bulletin checks", len(checked.accepted))
         if not checked.accepted:
-            report.stopped = "no bulletin passed its checks, so there is nothing to publish;"
+            report.stopped = "no bulletin passed its checks"
             return
         new_path = stage / settings.warehouse.name
         log = pipeline.RunLog(report.run_id, fingerprint, report.rejected)
         build_new_warehouse(checked.accepted, new_path, log, settings.cache_dir)
         findings, docs = check_new_warehouse(
-            new_path, checked.findings, settings, stage, report.run_id
+            new_path, report.findings, settings, stage, report.run_id
         )
-        report.findings = checked.findings + findings
+        report.findings += findings
         if report.blocking:
-            report.stopped = "a critical check of the new warehouse failed;"
+            report.stopped = "a critical check of the new warehouse failed"
             return
         record = {
             "run_id": report.run_id,
@@ -208,9 +246,10 @@ def load_and_publish(
         }
         held = publish_new_state(stage, settings.warehouse, record)
         if held:
-            report.stopped = f"{held};"
+            report.stopped = held
         else:
             report.published = True
+            logger.info("published %s", settings.warehouse)
             show_published(settings.warehouse, report)
     finally:
         shutil.rmtree(stage, ignore_errors=True)

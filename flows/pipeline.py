@@ -15,7 +15,7 @@ from flows import database
 from flows.ingest.editions import (
     EDITION_COLUMNS,
     Edition,
-    RawFile,
+    RawFolder,
     Rejection,
     cache_version,
     store_path,
@@ -55,16 +55,35 @@ class Checked:
     findings: list[Finding] = field(default_factory=list)
 
 
-def inputs_fingerprint(files: list[RawFile], expectations_dir: Path) -> str:
-    """A digest of everything a build reads: files, code, SQL, suites and reference data."""
+def inputs_fingerprint(folder: RawFolder, expectations_dir: Path) -> str:
+    """A digest of everything a build reads: files (and files refused), code, SQL, suites and
+    reference data."""
     digest = hashlib.sha256(cache_version().encode())
-    for raw in files:
+    for raw in folder.files:
         digest.update(f"{raw.path.name}\0{raw.sha256}\0".encode())
+    for refused in folder.refused:
+        digest.update(f"{refused.file}\0{refused.reason}\0".encode())
     package = Path(__file__).resolve().parent
     sources = [*package.rglob("*.py"), *warehouse.SQL_DIR.rglob("*.sql")]
     for path in [*sorted(sources), *sorted(expectations_dir.glob("*.json"))]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
+
+
+def duplicate_findings(editions: list[Edition]) -> list[Finding]:
+    """A warning for each file whose content another file of the raw folder has too."""
+    return [
+        Finding(
+            suite="raw_folder",
+            expectation="each_file_has_its_own_content",
+            severity="warning",
+            success=False,
+            observed=f"the same content as {edition.file_name}: loaded once, under both names",
+            bulletin=other,
+        )
+        for edition in editions
+        for other in edition.edition.get("also_named", [])
+    ]
 
 
 def attach_store(con: duckdb.DuckDBPyConnection, editions: list[Edition], cache_dir: Path) -> None:
@@ -74,6 +93,10 @@ def attach_store(con: duckdb.DuckDBPyConnection, editions: list[Edition], cache_
     columns = {"sha256": pl.String, "file_name": pl.String, **EDITION_COLUMNS}
     accepted = pl.DataFrame(
         [{name: e.edition.get(name) for name in columns} for e in editions], schema=columns
+    ).with_columns(
+        also_named=pl.Series(
+            [e.edition.get("also_named") or [] for e in editions], dtype=pl.List(pl.String)
+        )
     )
     con.register("accepted", accepted)
     con.execute(
@@ -109,7 +132,8 @@ def check_bulletins(editions: list[Edition], gate: QualityGate, cache_dir: Path)
         if edition.file_name in failures
     ]
     accepted = [e for e in editions if e.file_name not in failures]
-    return Checked(accepted, rejected, findings + parse_warnings(accepted))
+    # Warnings of rejected bulletins too: the report lists them under their rejection.
+    return Checked(accepted, rejected, findings + parse_warnings(editions))
 
 
 def rejection(edition: Edition, failed: list[Finding]) -> Rejection:
@@ -189,3 +213,28 @@ def republish(published: Path, run_id: str, folders: Collection[str] = tuple(DER
         publish.publish(stage, published)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+def published_state(published: Path) -> tuple[list[Edition], list[Finding]]:
+    """The editions and the expectation results recorded in the published file; none when
+    there is no published file or it cannot be read."""
+    if not published.is_file():
+        return [], []
+    try:
+        con = database.connect(published, read_only=True)
+    except duckdb.Error:
+        return [], []
+    try:
+        editions = [Edition(row) for row in con.sql("select * from raw.bulletins").pl().to_dicts()]
+        findings = [
+            Finding(**row)
+            for row in con.sql(
+                "select suite, expectation, severity, success, observed, bulletin"
+                " from marts.data_quality"
+            )
+            .pl()
+            .to_dicts()
+        ]
+    except duckdb.Error:
+        return [], []
+    finally:
+        con.close()
+    return editions, findings

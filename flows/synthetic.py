@@ -186,8 +186,9 @@ def write_tidy(path: Path, rows: int, seed: int = 0) -> Path:
                 (random() * 40)::int as returns,
                 null as share_pct
             from range({rows}) as t(i)
-        ) to '{path}' (header, delimiter ',')
-        """
+        ) to $path (header, delimiter ',')
+        """,
+        {"path": str(path)},
     )
     con.close()
     return path

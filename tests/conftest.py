@@ -4,21 +4,31 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from processes import processes_with
+
+from flows import local_server
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 # Before Prefect or Great Expectations are imported: state inside the project, no telemetry.
 os.environ["PREFECT_HOME"] = str(PROJECT_DIR / ".prefect" / "tests")
+Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ["GX_ANALYTICS_ENABLED"] = "false"
 os.environ["DO_NOT_TRACK"] = "1"
-os.environ["PREFECT_LOGGING_LEVEL"] = "WARNING"
+os.environ["PREFECT_LOGGING_LEVEL"] = "INFO"
+os.environ.pop("PREFECT_API_URL", None)
+# Every process the session starts inherits this: none may outlive the session.
+SESSION = ("TEST_SESSION_OF_VOLUNTARY_RETURNS", uuid.uuid4().hex)
+os.environ[SESSION[0]] = SESSION[1]
 
 SAMPLE = next((PROJECT_DIR / "data" / "raw").glob("*.txt"))
 
@@ -34,6 +44,25 @@ def query(path: Path, sql: str, parameters: list | None = None) -> list[tuple]:
         con.close()
 
 
+def rendered(markdown: str) -> str:
+    """The text a Markdown document shows once rendered (CommonMark), without its tags."""
+    from html.parser import HTMLParser
+
+    from markdown_it import MarkdownIt
+
+    class Text(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.parts: list[str] = []
+
+        def handle_data(self, data: str) -> None:
+            self.parts.append(data)
+
+    parser = Text()
+    parser.feed(MarkdownIt("commonmark").render(markdown))
+    return "".join(parser.parts)
+
+
 @pytest.fixture(scope="session")
 def sample_text() -> str:
     """The sample bulletin's text."""
@@ -41,12 +70,28 @@ def sample_text() -> str:
 
 
 @pytest.fixture(scope="session")
-def prefect_api():
-    """One temporary Prefect API for the whole session (the flow tests run real flows)."""
-    from prefect.testing.utilities import prefect_test_harness
+def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One local Prefect server for the whole session (the flow tests run real flows), with a
+    fresh database; it dies with the session even when the session is killed. Its API URL."""
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+    from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
+    env = os.environ | {"PREFECT_HOME": str(tmp_path_factory.mktemp("prefect-home"))}
+    with local_server.running(env=env) as api_url, temporary_settings({PREFECT_API_URL: api_url}):
+        yield api_url
+        APILogWorker.drain_all(timeout=10)
+        EventsWorker.drain_all(timeout=10)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Fail the session if a process it started is still running (and stop it)."""
+    left = processes_with(*SESSION)
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    if left:
+        print(f"\nprocesses left running by the tests (killed): {left}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture

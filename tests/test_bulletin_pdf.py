@@ -178,7 +178,7 @@ def test_pdf_and_french_editions_are_published_with_their_page(
     assert report.published and report.exit_code == 0, report.markdown()
     assert re.search(
         r"factsheet-2018-10.pdf: every_table_is_known \(warning\) failed: page \d, lines \d+ to",
-        report.markdown(),
+        report.terminal(),
     )
     con = duckdb.connect(str(target), read_only=True)
     try:

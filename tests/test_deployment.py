@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -31,18 +33,36 @@ def prefect(*args: str, env: dict, cwd: Path = PROJECT_DIR) -> str:
 
 def wait_for_completed_run(api_url: str, timeout: float = 300) -> str:
     """The state of the first flow run on that server once it has finished."""
+    return wait_for_finished_run(api_url, timeout).state_type.value
+
+
+def wait_for_finished_run(api_url: str, timeout: float = 300) -> object:
+    """The first flow run on that server once it has finished."""
     from prefect.client.orchestration import get_client
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     deadline = time.monotonic() + timeout
     with temporary_settings({PREFECT_API_URL: api_url}), get_client(sync_client=True) as client:
         while time.monotonic() < deadline:
-            states = [run.state_type.value for run in client.read_flow_runs()]
-            finished = [s for s in states if s in {"COMPLETED", "FAILED", "CRASHED"}]
-            if finished:
-                return finished[0]
+            for run in client.read_flow_runs():
+                if run.state_type.value in {"COMPLETED", "FAILED", "CRASHED"}:
+                    return run
             time.sleep(2)
     raise AssertionError("no flow run finished in time")
+
+
+def browser_text(url: str, profile: Path) -> str:
+    """The text of a page once Debian's Chromium has run its scripts (headless, tall enough
+    for the Prefect UI to render a run's logs)."""
+    result = subprocess.run(
+        ["/usr/bin/chromium", "--headless", "--no-sandbox", "--disable-gpu",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--no-first-run", f"--user-data-dir={profile}", "--window-size=1400,3000",
+         "--virtual-time-budget=30000", "--dump-dom", url],
+        capture_output=True, text=True, timeout=300, check=True,
+    )  # fmt: skip
+    body = re.sub(r"<(script|style)\b.*?</\1>", " ", result.stdout, flags=re.S)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
 
 
 @pytest.fixture
@@ -102,7 +122,15 @@ def test_serve_runs_the_deployment_and_stops_on_sigterm(run_folders: tuple) -> N
             assert time.monotonic() < deadline
             time.sleep(1)
         prefect("deployment", "run", "voluntary-returns/nightly", env=api)
-        assert wait_for_completed_run(api["PREFECT_API_URL"]) == "COMPLETED"
+        run = wait_for_finished_run(api["PREFECT_API_URL"])
+        assert run.state_type.value == "COMPLETED"
+        # The printed address serves a UI that reaches this server's API and shows the run.
+        home = browser_text(url, run_folders[0].parent / "browser")
+        assert "Unable to connect" not in home and "Dashboard" in home, home
+        page = browser_text(f"{url}/runs/flow-run/{run.id}", run_folders[0].parent / "browser")
+        assert f"{run.name} Completed" in page, page
+        assert re.search(r"Info 1 files in the raw folder .* published \S*warehouse.duckdb", page)
+        assert re.search(r"Warning warning \S+\.txt: category_total_agrees_with_other_tables", page)
         served.send_signal(signal.SIGTERM)
         assert served.wait(timeout=60) == 0
         assert "Stopped." in served.stdout.read()

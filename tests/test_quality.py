@@ -151,7 +151,7 @@ def test_the_sample_publishes_with_its_known_warnings(raw_dir: Path, tmp_path: P
     docs = report.docs
     assert docs and docs.exists() and docs.is_relative_to(tmp_path)
     assert "bulletin_totals" in docs.read_text()
-    summary = report.markdown()
+    summary = report.terminal()
     assert "## Warnings (published with the data)" in summary
     assert "category_total_agrees_with_other_tables" in summary
 

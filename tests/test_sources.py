@@ -463,7 +463,7 @@ def test_each_disagreement_is_a_warning_naming_both_files(corpus) -> None:
         in (warnings[iraq_loser])
     )
     assert "which wins: nothing separates them" in warnings[iraq_loser]
-    summary = report.markdown()
+    summary = report.terminal()
     assert "parliament-2015.csv: sources_agree (warning) failed: 2015 total: 4041" in summary
     stored = query(
         warehouse,

@@ -24,7 +24,7 @@ def test_generated_editions_parse_and_pass_their_checks(
     raw = tmp_path / "raw"
     raw.mkdir()
     (raw / "synthetic.txt").write_text(synthetic.bulletin(year, month, countries, seed=7))
-    editions, rejected, _ = parse_new(discover(raw), tmp_path / "cache")
+    editions, rejected, _ = parse_new(discover(raw).files, tmp_path / "cache")
     assert rejected == []
     assert stage_new(editions, tmp_path / "cache") == 1
     edition = editions[0].edition

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -115,12 +116,86 @@ class Rejection:
         return str(BulletinError(self.file, self.reason, self.line, self.page))
 
 
-def discover(raw_dir: Path) -> list[RawFile]:
-    """Every visible file of the raw folder with its sha256, in name order."""
+@dataclass
+class RawFolder:
+    """What the raw folder holds: files to read, entries refused, and entries skipped."""
+
+    files: list[RawFile]
+    refused: list[Rejection]
+    skipped: list[str]
+
+
+def discover(raw_dir: Path) -> RawFolder:
+    """Every visible entry of the raw folder, in name order: files with their sha256; links
+    out of the folder or to nothing, pipes, devices and unreadable files refused (with the
+    reason); folders skipped. Hidden entries (names starting with '.') are left alone."""
     if not raw_dir.is_dir():
         raise FileNotFoundError(f"the raw folder {raw_dir} does not exist")
-    files = sorted(p for p in raw_dir.iterdir() if p.is_file() and not p.name.startswith("."))
-    return [RawFile(path, sha256_of(path)) for path in files]
+    folder = RawFolder([], [], [])
+    inside = raw_dir.resolve()
+    for path in sorted(raw_dir.iterdir(), key=lambda p: os.fsencode(p.name)):
+        if path.name.startswith("."):
+            continue
+        name = shown_name(path)
+        try:
+            sha256 = read_entry(path, inside)
+        except SkippedEntry as skipped:
+            folder.skipped.append(f"{name}: {skipped}")
+        except (BulletinError, OSError) as error:
+            reason = error.reason if isinstance(error, BulletinError) else unreadable(error)
+            folder.refused.append(Rejection(name, "", reason, check="discover"))
+        else:
+            folder.files.append(RawFile(path, sha256))
+    return folder
+
+
+class SkippedEntry(Exception):
+    """An entry of the raw folder that is not read, and not an error: a folder."""
+
+
+def read_entry(path: Path, inside: Path) -> str:
+    """The sha256 of a raw folder's entry, or why it is skipped or refused.
+
+    Raises SkippedEntry for a folder, BulletinError for what cannot be a bulletin, OSError
+    when the file cannot be read.
+    """
+    if path.name != shown_name(path):
+        raise BulletinError(path.name, "the file name is not UTF-8 text: rename the file")
+    if path.is_symlink():
+        target = Path(os.path.realpath(path))
+        if not target.exists():
+            raise BulletinError(path.name, f"a link to {target}, which does not exist")
+        if not target.is_relative_to(inside):
+            raise BulletinError(
+                path.name,
+                f"a link to {target}, outside the raw folder: not followed (copy the file in)",
+            )
+    kind = path.stat().st_mode
+    if stat.S_ISDIR(kind):
+        raise SkippedEntry("a folder (the files of subfolders are not read)")
+    if not stat.S_ISREG(kind):
+        raise BulletinError(path.name, f"{special_kind(kind)}, not a file: not read")
+    return sha256_of(path)
+
+
+def special_kind(mode: int) -> str:
+    """What a special file is, in words."""
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a device"
+
+
+def unreadable(error: OSError) -> str:
+    """Why a file could not be read, and what to do."""
+    cause = (error.strerror or str(error)).lower()
+    return f"the file cannot be read ({cause}): give read access to it"
+
+
+def shown_name(path: Path) -> str:
+    """A file's name as text; bytes that are not UTF-8 shown as escapes (\\xe9)."""
+    return os.fsencode(path.name).decode("utf-8", "backslashreplace")
 
 
 @cache
@@ -197,10 +272,11 @@ def parse_new(
         pending: list[tuple[RawFile, ParsedFile | BulletinError]] = []
         parsed_now = 0
         for number, raw in enumerate(files, start=1):
-            if raw.sha256 in known or raw.sha256 in editions:
-                # The same content under a new name is the same edition, known by the new name.
-                if raw.sha256 not in editions:
-                    editions[raw.sha256] = Edition(known[raw.sha256] | {"file_name": raw.path.name})
+            if raw.sha256 in editions:
+                # The same content under a second name is one edition, known by both names.
+                editions[raw.sha256].edition["also_named"].append(raw.path.name)
+            elif raw.sha256 in known:
+                editions[raw.sha256] = Edition(known[raw.sha256] | named(raw))
             elif raw.sha256 in refused:
                 row = refused[raw.sha256]
                 rejections.append(
@@ -214,7 +290,7 @@ def parse_new(
                     parsed = parse_one(con, raw)
                     parsed.edition["parsed_at"] = datetime.now(UTC).isoformat(timespec="seconds")
                     parsed.edition["warnings"] = json.dumps(parsed.warnings)
-                    editions[raw.sha256] = Edition(parsed.edition | {"file_name": raw.path.name})
+                    editions[raw.sha256] = Edition(parsed.edition | named(raw))
                     pending.append((raw, parsed))
                 except BulletinError as error:
                     rejection = Rejection(
@@ -229,6 +305,11 @@ def parse_new(
                 progress(number, len(files))
         write(con, pending)
     return list(editions.values()), rejections, parsed_now
+
+
+def named(raw: RawFile) -> dict:
+    """An edition's file name, and the other names of the same content (found later)."""
+    return {"file_name": raw.path.name, "also_named": []}
 
 
 def parse_one(con: duckdb.DuckDBPyConnection, raw: RawFile) -> ParsedFile:

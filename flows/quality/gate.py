@@ -8,6 +8,7 @@ many rows the warehouse holds.
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import os
@@ -48,9 +49,9 @@ class Finding:
     details: list[dict] = field(default_factory=list)
     layer: str = "warehouse"  # of its suite: a critical failure of the warehouse layer blocks
 
-    def describe(self) -> str:
+    def describe(self, with_file: bool = True) -> str:
         """What failed, where, in words."""
-        where = f"{self.bulletin}: " if self.bulletin else ""
+        where = f"{self.bulletin}: " if self.bulletin and with_file else ""
         return f"{where}{self.expectation} ({self.severity}) failed: {self.observed}"
 
 
@@ -128,7 +129,7 @@ class QualityGate:
         findings = []
         for suite in load_suites(self.expectations_dir, layer):
             try:
-                frame = con.sql(batch_query(suite)).df()
+                frame = html_safe(con.sql(batch_query(suite)).df())
             except duckdb.Error as error:
                 # A batch that cannot be queried checks nothing: each of its expectations fails.
                 reason = f"its batch could not be queried: {one_line(error)}"
@@ -150,7 +151,11 @@ class QualityGate:
         name = suite["name"]
         # Warehouse suites may report per file too (a disagreement names the file it concerns).
         per_file = per_bulletin or suite["meta"].get("per_file", False)
-        files = sorted(frame["file"].dropna().unique()) if per_file and "file" in frame else []
+        files = (
+            sorted({html.unescape(file) for file in frame["file"].dropna()})
+            if per_file and "file" in frame
+            else []
+        )
         expectations, findings = self.build_expectations(suite, files)
         definition = gx.ExpectationSuite(
             name=name, expectations=expectations, meta=suite.get("meta", {})
@@ -253,13 +258,34 @@ class QualityGate:
         return Path(sites[0]["site_url"].removeprefix("file://"))
 
 
+def html_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """The batch with `&`, `<` and `>` of its texts as HTML entities.
+
+    Great Expectations writes the values of offending rows into its Data Docs unescaped (its
+    templates end in .j2, which its Jinja environment does not autoescape): a label such as
+    `<script>` would run in the page. `plain` turns the values back into text.
+    """
+    texts = frame.select_dtypes(include=["object", "string"]).columns
+    return frame.assign(
+        **{
+            column: frame[column].map(
+                lambda value: html.escape(value, quote=False) if isinstance(value, str) else value
+            )
+            for column in texts
+        }
+    )
+
+
 def plain(row: dict) -> dict:
-    """An unexpected row with numpy scalars and pandas' missing values as plain Python."""
+    """An unexpected row as plain Python: numpy scalars and pandas' missing values converted,
+    texts unescaped again (see `html_safe`)."""
     return {
         key: None
         if pd.api.types.is_scalar(value) and pd.isna(value)
         else value.item()
         if hasattr(value, "item")
+        else html.unescape(value)
+        if isinstance(value, str)
         else value
         for key, value in row.items()
     }

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from flows.ingest.editions import Edition, Rejection
 from flows.quality.gate import Finding
+from flows.report import shown
 
 
 @dataclass
@@ -28,11 +30,18 @@ class RunReport:
     docs: Path | None = None
     page: Path | None = None  # the HTML report of the published file
     notes: list[str] = field(default_factory=list)  # repairs and clean-ups, one line each
+    skipped: list[str] = field(default_factory=list)
+    kept_editions: int = 0  # editions of the published file, when nothing was published
 
     @property
     def warnings(self) -> list[Finding]:
-        """Failed expectations of severity warning: published with the data."""
-        return [f for f in self.findings if not f.success and f.severity == "warning"]
+        """Failed expectations of severity warning, each once."""
+        unique = {
+            (f.suite, f.expectation, f.bulletin, f.observed): f
+            for f in self.findings
+            if not f.success and f.severity == "warning"
+        }
+        return list(unique.values())
 
     @property
     def blocking(self) -> list[Finding]:
@@ -50,53 +59,88 @@ class RunReport:
         return 0 if (self.published or self.unchanged) and not self.rejected else 1
 
     def markdown(self) -> str:
-        """The report as Markdown, for the terminal and for a Prefect artifact."""
+        """The report as Markdown, for a Prefect artifact: names and reasons escaped."""
+        return "\n".join(self.lines(shown.markdown, markdown=True))
+
+    def terminal(self) -> str:
+        """The report for a terminal: control characters escaped, long texts cut."""
+        return "\n".join(self.lines(shown.terminal, markdown=False))
+
+    def lines(self, show: Callable[[object], str], markdown: bool) -> list[str]:
+        """The report's lines, every untrusted text passed through `show`."""
+        bold, quote = ("**", "> ") if markdown else ("", "")
+        warehouse = show(self.warehouse)
         lines = [f"# Voluntary-return warehouse run {self.run_id}", ""]
         if self.published:
-            outcome = f"**Published** `{self.warehouse}` and its marts as Parquet."
+            outcome = f"{bold}Published{bold} {warehouse} and its marts as Parquet."
         elif self.unchanged:
-            outcome = f"**Nothing changed**: `{self.warehouse}` was left as it was."
+            outcome = f"{bold}Nothing changed{bold}: {warehouse} was left as it was."
+        elif self.kept_editions:
+            outcome = (
+                f"{bold}Not published{bold}: {self.stopped}; the published warehouse keeps its"
+                f" {self.kept_editions} editions ({warehouse})."
+            )
         else:
-            outcome = f"**Not published**: {self.stopped} `{self.warehouse}` was left as it was."
+            outcome = f"{bold}Not published{bold}: {self.stopped}; no warehouse at {warehouse}."
+        rejected_files = {r.file for r in self.rejected}
+        editions = "editions published" if self.unchanged else "editions loaded"
         lines += [outcome, ""]
         if self.notes:
-            lines += [f"> {note}" for note in self.notes] + [""]
+            lines += [f"{quote}{show(note)}" for note in self.notes] + [""]
         lines += [
-            f"- files in `{self.raw_dir}`: {self.files}",
+            f"- files in {show(self.raw_dir)}: {self.files}",
             f"- parsed now: {self.parsed_now}; unchanged: {self.files - self.parsed_now}",
-            f"- editions loaded: {len(self.loaded)}",
+            f"- {editions}: {len(self.loaded)}",
             f"- rejected: {len(self.rejected)}",
             f"- warnings: {len(self.warnings)}",
         ]
         if self.loaded:
-            lines += ["", "## Editions loaded", ""]
+            lines += ["", f"## {editions.capitalize()}", ""]
             for edition in sorted(self.loaded, key=lambda e: e.edition["file_name"])[:50]:
                 e = edition.edition
-                published = f", published {e['published_on']}" if e.get("published_on") else ""
+                names = [e["file_name"], *(e.get("also_named") or [])]
+                published = (
+                    f", published {show(e['published_on'])}" if e.get("published_on") else ""
+                )
                 lines.append(
-                    f"- {e['file_name']}: {e['format']}, report year {e['report_year']},"
-                    f" {e['coverage_start']} to {e['coverage_end']},"
-                    f" source {e.get('source_code') or 'UNKNOWN'}{published}"
+                    f"- {', '.join(show(name) for name in names)}: {show(e['format'])},"
+                    f" report year {e['report_year']},"
+                    f" {show(e['coverage_start'])} to {show(e['coverage_end'])},"
+                    f" source {show(e.get('source_code') or 'UNKNOWN')}{published}"
                 )
             if len(self.loaded) > 50:
                 lines.append(f"- and {len(self.loaded) - 50} more")
         if self.rejected:
             lines += ["", "## Rejected (kept out of the warehouse)", ""]
-            lines += [f"- {rejection}" for rejection in self.rejected]
+            for rejection in sorted(self.rejected, key=lambda r: r.file):
+                lines.append(f"- {show(rejection)}")
+                lines += [
+                    f"    - warning: {show(finding.describe(with_file=False))}"
+                    for finding in self.warnings_of(rejection.file)
+                ]
+        if self.skipped:
+            lines += ["", "## Skipped (not read)", ""]
+            lines += [f"- {show(item)}" for item in self.skipped]
         if self.blocking:
             lines += ["", "## Failed checks of the new warehouse (nothing published)", ""]
-            lines += [f"- {finding.describe()}" for finding in self.blocking]
-        if self.warnings:
-            lines += ["", "## Warnings (published with the data)", ""]
-            lines += [f"- {finding.describe()}" for finding in self.warnings]
+            lines += [f"- {show(finding.describe())}" for finding in self.blocking]
+        if others := [w for w in self.warnings if w.bulletin not in rejected_files]:
+            kept = self.published or self.unchanged
+            fate = "published with the data" if kept else "not published"
+            lines += ["", f"## Warnings ({fate})", ""]
+            lines += [f"- {show(finding.describe())}" for finding in others]
         if self.row_counts:
             lines += ["", "## Rows published", ""]
             lines += [f"- {table}: {count}" for table, count in self.row_counts.items()]
         if self.page:
-            lines += ["", f"Report: {self.page.as_uri()}"]
+            lines += ["", f"Report: {show(self.page.as_uri())}"]
         if self.docs:
-            lines += ["", f"Data Docs: {self.docs}"]
-        return "\n".join(lines)
+            lines += ["", f"Data Docs: {show(self.docs)}"]
+        return lines
+
+    def warnings_of(self, file: str) -> list[Finding]:
+        """The warnings found in one file."""
+        return [w for w in self.warnings if w.bulletin == file]
 
     def quality_table(self) -> list[dict]:
         """The quality results as rows, for a table artifact."""
