@@ -213,6 +213,8 @@ def republish(published: Path, run_id: str, folders: Collection[str] = tuple(DER
         publish.publish(stage, published)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+
+
 def published_state(published: Path) -> tuple[list[Edition], list[Finding]]:
     """The editions and the expectation results recorded in the published file; none when
     there is no published file or it cannot be read."""

@@ -282,8 +282,8 @@ def test_the_command_line_refuses_a_missing_folder_of_suites(raw_dir: Path, tmp_
          "--expectations", "/no/such/folder"],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
-    assert (run.returncode, run.stderr) == (2, "")
-    assert run.stdout == (
+    assert (run.returncode, run.stdout) == (2, "")
+    assert run.stderr == (
         "no folder of expectation suites at /no/such/folder; give --expectations a folder of"
         " suites, or leave it out\n"
     )
