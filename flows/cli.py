@@ -42,7 +42,7 @@ def variables_help() -> str:
     """The variables of the settings and of Prefect, with their defaults, for `--help`."""
     described = {
         ENV_PREFIX + name.upper(): "default "
-        + str(value.relative_to(PROJECT_DIR) if isinstance(value, Path) else value)
+        + str(value.relative_to(PROJECT_DIR) if isinstance(value, Path) else value or "none")
         for name, value in Settings().__dict__.items()
     } | PREFECT_VARIABLES
     width = max(map(len, described))

@@ -265,9 +265,9 @@ def test_a_folder_of_suites_that_cannot_check_a_run_is_bad_usage(
             str(suites),
         ]
     )
-    out = capsys.readouterr().out
-    assert status == 2 and out.count("\n") == 1, out
-    assert out.startswith((str(suites), f"no folder of expectation suites at {suites}"))
+    err = capsys.readouterr().err
+    assert status == 2 and err.count("\n") == 1, err
+    assert err.startswith((str(suites), f"no folder of expectation suites at {suites}"))
     assert not target.exists()
     if folder == "missing":
         # A deployment's run given such a folder fails at once, with the same reason.
@@ -327,7 +327,7 @@ def observations_batch(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame
     (root / "raw").mkdir()
     shutil.copy(SAMPLE, root / "raw" / SAMPLE.name)
     (root / "raw" / "next.txt").write_text(shift_years(SAMPLE.read_text(encoding="utf-8"), 1))
-    editions, _, _ = parse_new(discover(root / "raw"), root / "cache")
+    editions, _, _ = parse_new(discover(root / "raw").files, root / "cache")
     stage_new(editions, root / "cache")
     con = database.connect()
     try:
