@@ -384,14 +384,18 @@ def stage_new(editions: list[Edition], cache_dir: Path) -> int:
         ).to_arrow_reader(STAGE_BATCH_ROWS)
         # Rows are read on one connection and written on another (a cursor of the same file),
         # a batch at a time; `staged_editions` is written last, when every batch is in.
-        writer = con.cursor()
-        writer.register("pending", pending)
-        for batch in reader:
-            writer.register("staged_batch", stage(pl.from_arrow(batch)))
-            writer.execute("insert into staged by name select * from staged_batch")
-            writer.unregister("staged_batch")
-        writer.execute("insert into staged_editions select sha256 from pending")
-        writer.close()
+        # The reader and the cursor are closed on any error too: either keeps the store open in
+        # this process, and the next attach of it fails.
+        try:
+            with con.cursor() as writer:
+                writer.register("pending", pending)
+                for batch in reader:
+                    writer.register("staged_batch", stage(pl.from_arrow(batch)))
+                    writer.execute("insert into staged by name select * from staged_batch")
+                    writer.unregister("staged_batch")
+                writer.execute("insert into staged_editions select sha256 from pending")
+        finally:
+            reader.close()
     return len(shas)
 
 
