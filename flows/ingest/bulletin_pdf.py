@@ -4,7 +4,7 @@ positions, rebuilt into the lines of its columns, boxes and tables.
 pdfplumber (MIT, on pdfminer.six, pure Python) is the library: it gives every word with its box,
 and the rectangles, rules and images of a page, which is what rebuilding rows by position needs.
 Text in stream order does not do: pdftotext and pdfminer's `extract_text()` interleave the lines
-of two columns ("... wettig verblijf \u2013 die 2017 : 3.827*"), and pdfminer's own layout analysis
+of two columns ("... wettig verblijf \u2013 die 2017 : 1.234*"), and pdfminer's own layout analysis
 reads a table column by column.
 
 Each page is cut into regions along its widest blank bands (a recursive X-Y cut): into columns

@@ -20,7 +20,7 @@ from flows import reference
 from flows.errors import BulletinError
 from flows.ingest.raw_file import RAW_SCHEMA, ParsedFile
 
-# A figure as printed: "2.567", "2 567" (kept together by a no-break space), "2567", "15,5";
+# A figure as printed: "1.234", "1 234" (kept together by a no-break space), "1234", "15,5";
 # footnote marks and a percent sign follow, attached or as tokens of their own.
 NUMBER = r"(?:\d{1,3}(?:\.\d{3})+|\d{1,3}(?:\u00a0\d{3})+|\d+)(?:,\d+)?"
 TOKEN = re.compile(rf"(?P<number>{NUMBER})?(?P<marks>\**)%?")
@@ -62,7 +62,7 @@ class Text:
     file: str
     lines: list[str]
     origins: list[tuple[int, int]] | None = None
-    # French editions may write thousands with a space ("2 567"); Dutch ones write "2.567".
+    # French editions may write thousands with a space ("1 234"); Dutch ones write "1.234".
     spaced: bool = False
 
     def origin(self, number: int) -> tuple[int | None, int]:
@@ -154,7 +154,7 @@ class Column:
 
 
 def value(number: str) -> float:
-    """The value of a figure as printed ("2.567", "2 567", "15,5")."""
+    """The value of a figure as printed ("1.234", "1 234", "15,5")."""
     return float(number.replace(".", "").replace(" ", "").replace(",", "."))
 
 
@@ -186,7 +186,7 @@ def figures_at_end(text: str) -> tuple[str, list[tuple[str, str]]]:
 
 
 def history_row(number: int, text: str) -> Row | None:
-    """A line of the yearly history ("2017 : 3.827*"), or None."""
+    """A line of the yearly history ("2017 : 1.234*"), or None."""
     match = HISTORY.match(text)
     if not match:
         return None
@@ -547,7 +547,7 @@ def read(text: Text, row: Row, counts: tuple[int, ...], share: int | None = None
         if readings:
             raise text.error(
                 f"the figures of '{row.label}' read as {count} figures in {len(readings)} ways"
-                " (spaces between thousands and between columns); write thousands as 2.567"
+                " (spaces between thousands and between columns); write thousands as 1.234"
                 " or with a no-break space",
                 row.line,
             )

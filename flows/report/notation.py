@@ -1,4 +1,4 @@
-"""Figures written as the bulletins write them (Belgian notation): 2.609 persons, 18,5 %."""
+"""Figures written as the bulletins write them (Belgian notation): 1.234 persons, 18,5 %."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ MINUS = "\u2212"  # a real minus sign, as typeset
 
 
 def count(value: int | float | None) -> str:
-    """A count with a dot between thousands (2.609); a dash when there is none."""
+    """A count with a dot between thousands (1.234); a dash when there is none."""
     if value is None:
         return MISSING
     return f"{round(value):,}".replace(",", ".")
