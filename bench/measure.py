@@ -30,10 +30,11 @@ LEFTOVER_SECONDS = 30
 
 @dataclass
 class Measure:
-    """Medians of one case: wall seconds and peak MiB of the process tree."""
+    """Medians of one case: wall seconds, CPU seconds and peak MiB of the process tree."""
 
     seconds: float
     peak_mib: float
+    cpu_seconds: float = 0.0
 
 
 def become_subreaper() -> None:
@@ -109,8 +110,9 @@ def reap_leftovers() -> None:
             os.waitpid(pid, 0)
 
 
-def run_once(command: list[str], env: dict, cwd: Path | None = None) -> tuple[float, float, int]:
-    """Wall seconds, peak MiB of the process tree, and exit status of one run of a command."""
+def run_once(command: list[str], env: dict, cwd: Path | None = None) -> tuple[Measure, int]:
+    """Wall seconds, CPU seconds (user and system, of the processes reaped in the tree) and peak
+    MiB of the process tree, and the exit status, of one run of a command."""
     with TreePeak() as tree:
         start = time.perf_counter()
         process = subprocess.Popen(
@@ -120,7 +122,8 @@ def run_once(command: list[str], env: dict, cwd: Path | None = None) -> tuple[fl
         seconds = time.perf_counter() - start
         process.returncode = os.waitstatus_to_exitcode(status)
         reap_leftovers()
-    return seconds, max(tree.peak, usage.ru_maxrss / 1024), process.returncode
+    peak = max(tree.peak, usage.ru_maxrss / 1024)
+    return Measure(seconds, peak, usage.ru_utime + usage.ru_stime), process.returncode
 
 
 def measure(
@@ -132,13 +135,16 @@ def measure(
     accepted: tuple[int, ...] = (0, 1),
 ) -> Measure:
     """Median wall time and peak memory of a command run `repeat` times (after `prepare`)."""
-    times, peaks = [], []
+    runs = []
     for _ in range(repeat):
         if prepare:
             prepare()
-        seconds, peak, status = run_once(command, env, cwd)
+        result, status = run_once(command, env, cwd)
         if status not in accepted:
             raise RuntimeError(f"{' '.join(command)} failed with exit status {status}")
-        times.append(seconds)
-        peaks.append(peak)
-    return Measure(statistics.median(times), statistics.median(peaks))
+        runs.append(result)
+    return Measure(
+        statistics.median(r.seconds for r in runs),
+        statistics.median(r.peak_mib for r in runs),
+        statistics.median(r.cpu_seconds for r in runs),
+    )

@@ -66,6 +66,7 @@ class Row:
         cells = (
             self.case,
             f"{ours.seconds:.2f}" if ours else "",
+            f"{ours.cpu_seconds:.2f}" if ours else "",
             rate,
             f"{ours.peak_mib:,.0f}" if ours else "",
         )
@@ -77,6 +78,7 @@ class Row:
             )
             cells += (
                 f"{peer.seconds:.2f}" if peer else "",
+                f"{peer.cpu_seconds:.2f}" if peer else "",
                 f"{peer.peak_mib:,.0f}" if peer else "",
                 versus,
             )
@@ -267,16 +269,20 @@ def main() -> int:
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    header = ("case", "median s", "throughput", "peak MiB")
+    header = ("case", "median s", "CPU s", "throughput", "peak MiB")
     if peer:
-        header += ("peer s", "peer peak MiB", "ours / peer: time, peak")
+        header += ("peer s", "peer CPU s", "peer peak MiB", "ours / peer: time, peak")
     header += ("ratio",)
     table = [
         "| " + " | ".join(header) + " |",
         "|" + "---|" * len(header),
         *("| " + " | ".join(row.cells(peer is not None)) + " |" for row in rows),
     ]
-    described = [*machine(), f"- runs per case: {args.repeat} (medians); peak MiB: process tree"]
+    described = [
+        *machine(),
+        f"- runs per case: {args.repeat} (medians of wall time, CPU time (user + system) and peak"
+        " memory, each of the whole process tree)",
+    ]
     if peer:
         described += [
             f"- peer: {args.peer} ({dbt_peer.versions(PEER_VENV)}), `dbt build` of its models,"

@@ -25,11 +25,12 @@ subprocess.run([sys.executable, "-c", child], check=True)
 
 
 def test_peak_memory_counts_the_children_a_command_starts() -> None:
-    seconds, peak, status = run_once([sys.executable, "-c", HOLDING], dict(os.environ))
+    result, status = run_once([sys.executable, "-c", HOLDING], dict(os.environ))
     assert status == 0
-    assert seconds > 1.5
+    assert result.seconds > 1.5
+    assert 0 < result.cpu_seconds < result.seconds
     # Both blocks at once: the largest single process (about 160 MiB) would miss the child's.
-    assert peak > 300
+    assert result.peak_mib > 300
 
 
 def test_peer_versions_are_the_pins_of_its_readme(tmp_path: Path) -> None:
