@@ -1,7 +1,7 @@
 """Wall time and peak memory of a command's whole process tree, and medians over runs.
 
 Peak memory is the largest sum of the resident sets of the command and every process below it
-(the temporary Prefect server, dbt's threads are in-process), sampled every 20 ms, and never less
+(the temporary Prefect server, dbt's threads are in-process), sampled every 50 ms, and never less
 than the largest single resident set the kernel reports when the command is reaped. The benchmark
 process makes itself a child subreaper, so a process that outlives its parent (a server started
 by the command) stays in the tree, is counted, and is waited for.
@@ -23,7 +23,7 @@ from pathlib import Path
 
 PAGE_MIB = os.sysconf("SC_PAGE_SIZE") / 2**20
 PR_SET_CHILD_SUBREAPER = 36
-SAMPLE_SECONDS = 0.02
+SAMPLE_SECONDS = 0.05
 # How long a process left behind by the command may take to end before it is killed.
 LEFTOVER_SECONDS = 30
 
@@ -43,22 +43,21 @@ def become_subreaper() -> None:
 
 
 def descendants(root: int) -> list[int]:
-    """Process ids below `root`, from the parent ids in /proc."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue  # ended meanwhile
-        parent = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(parent, []).append(int(entry))
-    found, queue = [], list(children.get(root, []))
+    """Process ids below `root`, from the kernel's lists of each thread's children."""
+    found, queue = [], [root]
     while queue:
         pid = queue.pop()
-        found.append(pid)
-        queue += children.get(pid, [])
+        try:
+            threads = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue  # ended meanwhile
+        for thread in threads:
+            try:
+                children = Path(f"/proc/{pid}/task/{thread}/children").read_text().split()
+            except OSError:
+                continue
+            found += map(int, children)
+            queue += map(int, children)
     return found
 
 

@@ -21,12 +21,15 @@ import functools
 import inspect
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
 import sys
 import threading
 import time
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 from measure import descendants, resident_mib
@@ -109,9 +112,26 @@ class Relation:
 
     def __getattr__(self, name: str) -> object:
         attribute = getattr(self._relation, name)
+        if name == "to_arrow_reader":
+            return lambda *args: Batches(self._profile, attribute(*args), self._label)
         if name in MATERIALISE:
             return self._profile.timed(f"{self._label} .{name}()", attribute)
         return attribute
+
+
+class Batches:
+    """Batches of a relation, each read timed as the statement's `.batches`."""
+
+    def __init__(self, profile: Profile, reader: object, label: str) -> None:
+        self._profile, self._reader, self._label = profile, reader, label
+
+    def __iter__(self) -> Iterator[object]:
+        name = f"{self._label} .batches"
+        while True:
+            try:
+                yield self._profile.span(name, self._reader.read_next_batch)
+            except StopIteration:
+                return
 
 
 class Connection:
@@ -133,10 +153,14 @@ class Connection:
     def cursor(self) -> Connection:
         return Connection(self._profile, self._con.cursor())
 
+    def close(self) -> None:
+        """Closing a file connection checkpoints what it wrote."""
+        self._profile.span("sql: close (checkpoint)", self._con.close)
+
 
 def label(query: str) -> str:
     """A statement's first words, on one line."""
-    words = " ".join(query.split())
+    words = re.sub(r"'[^']*'", "'…'", " ".join(query.split()))
     return f"sql: {words[:70]}{'...' if len(words) > 70 else ''}"
 
 
@@ -207,6 +231,8 @@ def short(function: object) -> str:
 def profile_once(args: argparse.Namespace) -> None:
     """Run `voluntary-returns run` once, instrumented; write the aggregated steps as JSON."""
     launched = float(os.environ.get("PROFILE_LAUNCHED", time.time()))
+    # Warnings raised inside an import would name this file (the import hook) as their source.
+    warnings.simplefilter("ignore", DeprecationWarning)
     ready = time.time()
     profile = Profile()
     sys.path.insert(0, str(PROJECT_DIR))
@@ -298,6 +324,8 @@ def main() -> int:
         # as `voluntary-returns run` sets them before Prefect is imported
         "PREFECT_LOGGING_LEVEL": "WARNING",
         "PREFECT_SERVER_LOGGING_LEVEL": "WARNING",
+        # a busy machine may take longer than the default 20 s to start the temporary server
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
     }
     # Prefect's database is migrated once, before anything is measured.
     prefect = Path(sys.executable).parent / "prefect"

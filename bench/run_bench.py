@@ -167,16 +167,20 @@ def main() -> int:
         (100_000, 1_000_000) if args.quick else (1_000_000, 10_000_000, 30_000_000)
     )
     become_subreaper()
+    peer = None
+    if args.peer:
+        project = args.peer.resolve()
+        peer = dbt_peer.Peer(project, dbt_peer.install(project, PEER_VENV), Path())
     work = Path(tempfile.mkdtemp(prefix="bench-"))
     env = os.environ | {
         "PREFECT_HOME": str(work / "prefect-home"),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "DO_NOT_TRACK": "1",
+        # a busy machine may take longer than the default 20 s to start the temporary server
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
     }
-    peer = None
-    if args.peer:
-        project = args.peer.resolve()
-        peer = dbt_peer.Peer(project, dbt_peer.install(project, PEER_VENV), work / "peer")
+    if peer:
+        peer.scratch = work / "peer"
         peer_env = env | peer.env
 
     def peer_build(csv: Path, cold: bool) -> Measure | None:
