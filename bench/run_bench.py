@@ -72,7 +72,8 @@ class Row:
         )
         if with_peer:
             versus = (
-                f"{ours.seconds / peer.seconds:.2f}x, {ours.peak_mib / peer.peak_mib:.2f}x"
+                f"{ours.seconds / peer.seconds:.2f}x, {ours.cpu_seconds / peer.cpu_seconds:.2f}x,"
+                f" {ours.peak_mib / peer.peak_mib:.2f}x"
                 if ours and peer
                 else ""
             )
@@ -254,6 +255,7 @@ def main() -> int:
                 run_command(folder / "raw", out / "w.duckdb"), env, args.repeat, fresh(out)
             )
             beyond = result.seconds - fixed.seconds
+            beyond_cpu = result.cpu_seconds - fixed.cpu_seconds
             tidy.append(
                 report(
                     Row(
@@ -263,7 +265,8 @@ def main() -> int:
                         count,
                         "rows",
                         f"{result.seconds / alone.seconds:.2f}x DuckDB alone; beyond the fixed"
-                        f" cost {beyond:.2f} s = {beyond / alone.seconds:.2f}x DuckDB alone",
+                        f" cost {beyond:.2f} s = {beyond / alone.seconds:.2f}x DuckDB alone"
+                        f" (CPU: {beyond_cpu:.2f} s = {beyond_cpu / alone.cpu_seconds:.2f}x)",
                     )
                 )
             )
@@ -275,7 +278,7 @@ def main() -> int:
 
     header = ("case", "median s", "CPU s", "throughput", "peak MiB")
     if peer:
-        header += ("peer s", "peer CPU s", "peer peak MiB", "ours / peer: time, peak")
+        header += ("peer s", "peer CPU s", "peer peak MiB", "ours / peer: time, CPU, peak")
     header += ("ratio",)
     table = [
         "| " + " | ".join(header) + " |",
