@@ -164,6 +164,22 @@ def test_unreadable_pdfs_are_refused_in_one_line(
     assert "\n" not in str(error.value)
 
 
+def test_the_rebuilt_text_command_prints_lines_or_one_line_why(
+    factsheets: dict[tuple, Path], tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    bulletin_pdf.main([str(factsheets[("one-column", "nl")])])
+    assert re.search(r"^  1 +\d+  Januari ", capsys.readouterr().out, re.MULTILINE)
+    text = tmp_path / "extract.pdf"
+    text.write_text("Januari 1 2 3 4\n")
+    for path, reason in [
+        (tmp_path / "missing.pdf", "No such file or directory"),
+        (tmp_path, "Is a directory"),
+        (text, "not a PDF"),
+    ]:
+        with pytest.raises(SystemExit, match=f"^{re.escape(str(path))}: {reason}"):
+            bulletin_pdf.main([str(path)])
+
+
 @pytest.mark.usefixtures("prefect_api")
 def test_pdf_and_french_editions_are_published_with_their_page(
     sample_text: str, factsheets: dict[tuple, Path], tmp_path: Path

@@ -79,6 +79,11 @@ def test_unknown_codes_stay_unresolved_for_the_checks(tmp_path: Path) -> None:
         ("2019-13,,,,,3,,\n", "period '2019-13' is not YYYY, YYYY-MM or YYYY-MM/YYYY-MM", 2),
         ("2019,,,,,3,,\n2019-02,,,,,,,\n", "the row has neither returns nor share_pct", 3),
         ("2019,,,,,3.5,,\n", "returns '3.5' is not a whole number", 2),
+        (
+            "2019-01,,,,,3,,\n2019-10/2019-01,,,,,3,,\n",
+            "period '2019-10/2019-01' ends before it starts",
+            3,
+        ),
         ("2019,,,,RETURN_DESK,,veel,\n", "share_pct 'veel' is not a number", 2),
         ("", "the file has a header but no rows", 1),
     ],
@@ -97,6 +102,32 @@ def test_missing_column(tmp_path: Path) -> None:
             "2019,,,,,3,\n",
             header="period,organiser,country,category,channel,returns,x\n",
         )
+
+
+@pytest.mark.parametrize(
+    ("header", "reason"),
+    [
+        (HEADER.replace("share_pct", "returns,share_pct"), "the header names returns more"),
+        (HEADER.replace("period,", "period,Period,"), "the header names period more than once"),
+        (
+            HEADER.replace("footnote", "publised_on"),
+            "columns this format does not read: publised_on",
+        ),
+    ],
+)
+def test_a_header_that_would_lose_or_confuse_cells(
+    tmp_path: Path, header: str, reason: str
+) -> None:
+    with pytest.raises(BulletinError, match=reason) as error:
+        parsed(tmp_path, "2019,,,,,3,,2\n", header=header)
+    assert error.value.line == 1
+
+
+def test_a_utf16_tidy_file_is_named_as_such(tmp_path: Path) -> None:
+    path = tmp_path / "notepad.csv"
+    path.write_text(HEADER + "2019,,,,,3,,\n", encoding="utf-16")
+    with pytest.raises(BulletinError, match="the file is UTF-16 text: save it as CSV UTF-8"):
+        parse_file(path, "0")
 
 
 def test_row_with_missing_fields(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ out. The bulletin text parser reads the lines as it reads a text extract.
 
 from __future__ import annotations
 
+import argparse
 import itertools
 import logging
 import re
@@ -334,13 +335,22 @@ def line_text(line: list[Word], size: float) -> str:
     return text
 
 
-def main() -> None:
-    """Print the rebuilt text of a PDF with the page and line of each line."""
-    path = Path(sys.argv[1])
+def main(argv: list[str] | None = None) -> None:
+    """Print the rebuilt text of a PDF with the page and line of each line; exit with one line
+    when the file cannot be read."""
+    parser = argparse.ArgumentParser(
+        prog="python -m flows.ingest.bulletin_pdf", description=main.__doc__.splitlines()[0]
+    )
+    parser.add_argument("pdf", type=Path)
+    path = parser.parse_args(argv).pdf
     try:
+        if not is_pdf(path):
+            sys.exit(f"{path}: not a PDF (it does not start with %PDF-)")
         lines, origins = read(path, path.name)
     except BulletinError as error:
         sys.exit(str(error))
+    except OSError as error:
+        sys.exit(f"{path}: {error.strerror}")
     for line, (page, number) in zip(lines, origins, strict=True):
         print(f"{page:>3} {number:>4}  {line}")
 

@@ -7,6 +7,7 @@ publication: its optional `source` and `published_on` columns say whose and when
 
 from __future__ import annotations
 
+import codecs
 import csv
 import re
 from collections.abc import Iterator
@@ -40,6 +41,10 @@ DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
 RULES = {
     "period '{period}' is not YYYY, YYYY-MM or YYYY-MM/YYYY-MM": (
         f"not regexp_full_match(period, '{PERIOD}')"
+    ),
+    "period '{period}' ends before it starts": (
+        f"regexp_full_match(period, '{PERIOD}') and length(period) = 15"
+        " and split_part(period, '/', 1) > split_part(period, '/', 2)"
     ),
     "the row has neither returns nor share_pct": "returns = '' and share_pct = ''",
     "returns '{returns}' is not a whole number": (
@@ -81,10 +86,13 @@ LINES_SHOWN = 5
 
 @dataclass(frozen=True)
 class Layout:
-    """How a tidy file is written: its separator and its column names (made unique)."""
+    """How a tidy file is written: its separator, its column names (made unique), the names as
+    written, and its encoding (`utf-8`, or `utf-16` where it opens with that byte-order mark)."""
 
     delimiter: str
     header: list[str]
+    names: list[str]
+    encoding: str = "utf-8"
 
 
 def sniff(path: Path) -> Layout | None:
@@ -94,15 +102,38 @@ def sniff(path: Path) -> Layout | None:
     locale, are read too.
     """
     with open(path, "rb") as handle:
-        head = handle.read(4096).removeprefix(b"\xef\xbb\xbf")
-    # Any line end ends the header: a lone CR (a UTF-16 file, old Mac line ends) too.
-    line = next(iter(head.splitlines()), b"").decode("utf-8", errors="replace")
+        head = handle.read(4096).removeprefix(codecs.BOM_UTF8)
+    encoding = "utf-16" if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else "utf-8"
+    # Any line end ends the header: a lone CR (old Mac line ends) too.
+    text = head.decode(encoding, errors="replace").removeprefix("\ufeff")
+    line = next(iter(text.splitlines()), "")
     for delimiter in DELIMITERS:
         names = next(csv.reader([line], delimiter=delimiter), [])
         if len(names) > 1 and names[0].strip().lower() == "period":
-            names = [name.strip() or "unnamed" for name in names]
-            unique = [n if names.index(n) == i else f"{n}_{i}" for i, n in enumerate(names)]
-            return Layout(delimiter, unique)
+            names = [name.strip() for name in names]
+            header = [name or "unnamed" for name in names]
+            unique = [n if header.index(n) == i else f"{n}_{i}" for i, n in enumerate(header)]
+            return Layout(delimiter, unique, names, encoding)
+    return None
+
+
+def header_problem(layout: Layout) -> str | None:
+    """What is wrong with a tidy file's header, in words, or None: another encoding than
+    UTF-8, a missing column, a column named twice, or one this format does not read (a typing
+    error would lose its cells: `publised_on`). Columns without a name are left alone."""
+    if layout.encoding != "utf-8":
+        return f"the file is {layout.encoding.upper()} text: save it as CSV UTF-8"
+    given = [name.lower() for name in layout.names]
+    if missing := [name for name in COLUMNS if name not in given]:
+        return f"the header lacks the columns {', '.join(missing)}"
+    if twice := sorted({name for name in given if given.count(name) > 1 and name}):
+        return f"the header names {', '.join(twice)} more than once: keep one column of each"
+    known = (*COLUMNS, *OPTIONAL_COLUMNS)
+    if unknown := [name for name in layout.names if name and name.lower() not in known]:
+        return (
+            f"the header has columns this format does not read: {', '.join(unknown)}"
+            f" (it reads {', '.join(COLUMNS)}, and optionally {', '.join(OPTIONAL_COLUMNS)})"
+        )
     return None
 
 
@@ -116,10 +147,9 @@ def load(con: duckdb.DuckDBPyConnection, path: Path, sha256: str) -> dict:
     layout = sniff(path)
     if layout is None:
         raise BulletinError(file, "the first line is not a header starting with 'period'", 1)
+    if problem := header_problem(layout):
+        raise BulletinError(file, problem, 1)
     names = {name.lower(): name for name in layout.header}
-    missing = [name for name in COLUMNS if name not in names]
-    if missing:
-        raise BulletinError(file, f"the header lacks the columns {', '.join(missing)}", 1)
     columns = ", ".join(
         f"trim(coalesce(tidy_file.\"{names[name]}\", '')) as {name}"
         if name in names
