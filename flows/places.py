@@ -21,6 +21,8 @@ PLACE_ERRORS = {
     errno.ENOTDIR: "a part of the path is not a folder",
     errno.EISDIR: "the path is a folder",
 }
+# What a folder must take to be writable: Prefect's database and DuckDB write pages this large.
+PROBE_BYTES = 1 << 16
 # DuckDB reports the same faults as text, in errors of several classes.
 DUCKDB_MESSAGES = {
     "No space left on device": errno.ENOSPC,
@@ -60,11 +62,14 @@ def problem(settings: Settings, prefect_home: Path | None = None) -> str | None:
 
 
 def unwritable(folder: Path) -> str | None:
-    """Why no file can be created in a folder (created if missing), or None."""
+    """Why no file can be written in a folder (created if missing), or None."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
-            pass
+        # Some bytes, not only an entry: a full disk still has room for an empty file.
+        with tempfile.TemporaryFile(dir=folder) as probe:
+            probe.write(bytes(PROBE_BYTES))
+            probe.flush()
+            os.fsync(probe.fileno())
     except OSError as error:
         return reason(error)
     return None

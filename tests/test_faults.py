@@ -7,6 +7,7 @@ shared by the tests of this module; the paths and places are tried one by one.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -353,6 +354,22 @@ def small_disk(tmp_path: Path) -> Path:
         pytest.skip("mounting a small tmpfs needs root; a full disk cannot be made otherwise")
     yield disk
     subprocess.run(["umount", "-l", str(disk)], check=True)
+
+
+def test_prefect_home_on_a_full_disk_is_one_line(small_disk: Path, raw_dir: Path) -> None:
+    with open(small_disk / "filler", "wb", buffering=0) as handle, contextlib.suppress(OSError):
+        while True:
+            handle.write(b"\0" * (1 << 16))
+    home, warehouse = small_disk / "prefect-home", raw_dir.parent / "out" / "warehouse.duckdb"
+    status, stdout, stderr = run_command(
+        "run", "--raw-dir", str(raw_dir), "--warehouse", str(warehouse),
+        env=os.environ | {"PREFECT_HOME": str(home)},
+    )  # fmt: skip
+    assert (status, stdout) == (2, "")
+    assert stderr == (
+        f"cannot write Prefect's state folder {home} (the disk is full):"
+        " set PREFECT_HOME to a folder you can write\n"
+    )
 
 
 @pytest.mark.usefixtures("prefect_api")
