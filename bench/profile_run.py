@@ -125,6 +125,9 @@ class Batches:
     def __init__(self, profile: Profile, reader: object, label: str) -> None:
         self._profile, self._reader, self._label = profile, reader, label
 
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._reader, name)
+
     def __iter__(self) -> Iterator[object]:
         name = f"{self._label} .batches"
         while True:
@@ -152,6 +155,12 @@ class Connection:
 
     def cursor(self) -> Connection:
         return Connection(self._profile, self._con.cursor())
+
+    def __enter__(self) -> Connection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def close(self) -> None:
         """Closing a file connection checkpoints what it wrote."""

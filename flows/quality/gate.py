@@ -191,12 +191,16 @@ class QualityGate:
                 findings.append(base)
                 continue
             rows = [plain(row) for row in outcome.result.get("unexpected_index_list") or []]
-            failed = sorted({row["file"] for row in rows if row.get("file") is not None})
+            by_file: dict[str, list[dict]] = {}
+            for row in rows:
+                if row.get("file") is not None:
+                    by_file.setdefault(row["file"], []).append(row)
+            failed = sorted(by_file)
             if not failed:
                 findings += for_batch(failure(base, rows, meta, None), files)
                 continue
             for file in failed:
-                findings.append(failure(base, [r for r in rows if r["file"] == file], meta, file))
+                findings.append(failure(base, by_file[file], meta, file))
             if passed := len(files) - len(failed):
                 findings.append(
                     replace(base, success=True, observed=f"passed for {passed} bulletins")
