@@ -24,6 +24,7 @@ from derive import shift_years
 from processes import without_root_override
 
 from flows import cli
+from flows.ingest.editions import discover, parse_new, store_path
 from flows.nightly import nightly
 
 BIN = Path(sys.executable).parent
@@ -354,6 +355,38 @@ def small_disk(tmp_path: Path) -> Path:
         pytest.skip("mounting a small tmpfs needs root; a full disk cannot be made otherwise")
     yield disk
     subprocess.run(["umount", "-l", str(disk)], check=True)
+
+
+def test_a_file_removed_or_written_to_while_the_run_reads_it(
+    tmp_path: Path, raw_dir: Path, sample_text: str
+) -> None:
+    rows = "period,organiser,country,category,channel,returns,share_pct\n2019,,,,,3,\n2020,,,,,4,\n"
+    for name in ("a-typed.csv", "b-typed copy.csv"):
+        (raw_dir / name).write_text(rows)
+    (raw_dir / "removed.txt").write_text(shift_years(sample_text, 1))
+    (raw_dir / "rewritten.txt").write_text(shift_years(sample_text, 2))
+    files = discover(raw_dir).files
+    (raw_dir / "removed.txt").unlink()
+    (raw_dir / "rewritten.txt").write_text("saved over while the run reads it\n")
+    with open(raw_dir / "a-typed.csv", "a") as typed:
+        typed.write("2021,,,,,5,\n")
+    editions, rejected, _ = parse_new(files, tmp_path / "cache")
+    changed = "the file changed while the run read it: run again to load it as it is now"
+    assert sorted((r.file, r.reason) for r in rejected) == [
+        ("a-typed.csv", changed),
+        ("removed.txt", "the file was removed while the run read it: nothing of it was loaded"),
+        ("rewritten.txt", changed),
+    ]
+    copy = next(e for e in editions if e.file_name == "b-typed copy.csv")
+    with duckdb.connect(str(store_path(tmp_path / "cache")), read_only=True) as con:
+        [(rows_kept,)] = con.execute(
+            "select count(*) from observations where sha256 = $1", [copy.sha256]
+        ).fetchall()
+    assert rows_kept == 2
+    # What was read of a file that changed is not kept: its content, back, loads.
+    (raw_dir / "rewritten.txt").write_text(shift_years(sample_text, 2))
+    editions, rejected, _ = parse_new(discover(raw_dir).files, tmp_path / "cache")
+    assert rejected == [] and "rewritten.txt" in {e.file_name for e in editions}
 
 
 def test_prefect_home_on_a_full_disk_is_one_line(small_disk: Path, raw_dir: Path) -> None:

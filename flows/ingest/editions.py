@@ -73,10 +73,13 @@ STAGE_BATCH_ROWS = 500_000
 
 @dataclass(frozen=True)
 class RawFile:
-    """A file of the raw folder and the sha256 of its content."""
+    """A file of the raw folder, the sha256 of its content, and its stamp when it was hashed
+    (inode, size, modification and change times in ns): a file that is written to while the run
+    reads it gets another stamp."""
 
     path: Path
     sha256: str
+    stamp: tuple[int, ...] = ()
 
 
 @dataclass
@@ -138,14 +141,14 @@ def discover(raw_dir: Path) -> RawFolder:
             continue
         name = shown_name(path)
         try:
-            sha256 = read_entry(path, inside)
+            sha256, stamp = read_entry(path, inside)
         except SkippedEntry as skipped:
             folder.skipped.append(f"{name}: {skipped}")
         except (BulletinError, OSError) as error:
             reason = error.reason if isinstance(error, BulletinError) else unreadable(error)
             folder.refused.append(Rejection(name, "", reason, check="discover"))
         else:
-            folder.files.append(RawFile(path, sha256))
+            folder.files.append(RawFile(path, sha256, stamp))
     return folder
 
 
@@ -153,8 +156,8 @@ class SkippedEntry(Exception):
     """An entry of the raw folder that is not read, and not an error: a folder."""
 
 
-def read_entry(path: Path, inside: Path) -> str:
-    """The sha256 of a raw folder's entry, or why it is skipped or refused.
+def read_entry(path: Path, inside: Path) -> tuple[str, tuple[int, ...]]:
+    """The sha256 and stamp of a raw folder's entry, or why it is skipped or refused.
 
     Raises SkippedEntry for a folder, BulletinError for what cannot be a bulletin, OSError
     when the file cannot be read.
@@ -170,12 +173,35 @@ def read_entry(path: Path, inside: Path) -> str:
                 path.name,
                 f"a link to {target}, outside the raw folder: not followed (copy the file in)",
             )
-    kind = path.stat().st_mode
+    status = path.stat()
+    kind = status.st_mode
     if stat.S_ISDIR(kind):
         raise SkippedEntry("a folder (the files of subfolders are not read)")
     if not stat.S_ISREG(kind):
         raise BulletinError(path.name, f"{special_kind(kind)}, not a file: not read")
-    return sha256_of(path)
+    return sha256_of(path), stamp_of(status)
+
+
+def stamp_of(status: os.stat_result) -> tuple[int, ...]:
+    """What changes whenever a file is written, replaced or touched: inode, size and times."""
+    return (status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns)
+
+
+def changed_since_discovered(raw: RawFile) -> str | None:
+    """Why a file is no longer what the run hashed (removed, written to, replaced), or None.
+
+    What was read of it may be another content than its sha256 says: it is neither loaded nor
+    kept in the store.
+    """
+    try:
+        status = raw.path.stat()
+    except FileNotFoundError:
+        return "the file was removed while the run read it: nothing of it was loaded"
+    except OSError as error:
+        return unreadable(error)
+    if raw.stamp and stamp_of(status) != raw.stamp:
+        return "the file changed while the run read it: run again to load it as it is now"
+    return None
 
 
 def special_kind(mode: int) -> str:
@@ -287,17 +313,30 @@ def parse_new(
             else:
                 parsed_now += 1
                 try:
-                    parsed = parse_one(con, raw)
-                    parsed.edition["parsed_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-                    parsed.edition["warnings"] = json.dumps(parsed.warnings)
-                    editions[raw.sha256] = Edition(parsed.edition | named(raw))
-                    pending.append((raw, parsed))
+                    result: ParsedFile | BulletinError | None = parse_one(con, raw)
                 except BulletinError as error:
-                    rejection = Rejection(
-                        raw.path.name, raw.sha256, error.reason, error.line, page=error.page
+                    result = error
+                except OSError:
+                    if changed_since_discovered(raw) is None:
+                        raise
+                    result = None  # the file went away while it was read: said below
+                if changed := changed_since_discovered(raw):
+                    rejections.append(Rejection(raw.path.name, raw.sha256, changed))
+                    # A tidy file's rows went straight into the store: another name of the
+                    # same content must not find them there twice.
+                    con.execute("delete from observations where sha256 = $1", [raw.sha256])
+                elif isinstance(result, BulletinError):
+                    rejections.append(
+                        Rejection(
+                            raw.path.name, raw.sha256, result.reason, result.line, page=result.page
+                        )
                     )
-                    rejections.append(rejection)
-                    pending.append((raw, error))
+                    pending.append((raw, result))
+                elif result is not None:
+                    result.edition["parsed_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+                    result.edition["warnings"] = json.dumps(result.warnings)
+                    editions[raw.sha256] = Edition(result.edition | named(raw))
+                    pending.append((raw, result))
                 if len(pending) >= FLUSH_EVERY:
                     write(con, pending)
                     pending = []
