@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import sys
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.states import State
 
-from flows import pipeline, places
+from flows import pipeline, places, unchanged
 from flows.ingest.editions import (
     Edition,
     RawFile,
@@ -85,10 +84,7 @@ def check_bulletins(
 @task(name="verify published state", cache_policy=NO_CACHE, **IO_RETRIES)
 def verify_published(published: Path, fingerprint: str) -> publish.Verdict:
     """Whether the published state is what its manifest records for these inputs (see Verdict)."""
-    try:
-        return publish.check_published(published, fingerprint, pipeline.DERIVED)
-    except publish.WarehouseHeld as held:
-        return publish.Verdict("held", str(held))
+    return unchanged.verify(published, fingerprint)
 
 
 @task(name="republish from the published warehouse", cache_policy=NO_CACHE)
@@ -155,51 +151,26 @@ def nightly(
         raw_dir=raw_dir, warehouse=warehouse, expectations_dir=expectations_dir
     )
     read_suites(settings.expectations_dir)  # a folder that cannot check a run stops it here
-    run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S-") + uuid.uuid4().hex[:6]
-    report = RunReport(run_id, settings.raw_dir, settings.warehouse)
     logger = get_run_logger()
-    logger.info("run %s: %s into %s", run_id, settings.raw_dir, settings.warehouse)
     with publish.run_lock(settings.warehouse) as leftovers:
+        folder = discover_files(settings.raw_dir)
+        report = unchanged.new_report(settings, folder)
+        logger.info("run %s: %s into %s", report.run_id, settings.raw_dir, settings.warehouse)
         if leftovers:
             names = ", ".join(path.name for path in leftovers)
             report.notes.append(f"Removed what an interrupted run left: {names}")
-        folder = discover_files(settings.raw_dir)
-        report.files, report.skipped = len(folder.files), folder.skipped
         logger.info("%d files in the raw folder", report.files)
         fingerprint = pipeline.inputs_fingerprint(folder, settings.expectations_dir)
         verdict = verify_published(settings.warehouse, fingerprint)
-        if verdict.action == "held":
-            report.stopped = verdict.reason
-        elif verdict.action == "unchanged":
-            report.unchanged = True
-            republish(settings.warehouse, run_id, pipeline.DAILY)
-            show_published(settings.warehouse, report, with_rejections=True)
-        elif verdict.action == "republish":
-            republish(settings.warehouse, run_id, tuple(pipeline.DERIVED))
-            report.notes.append(f"Repaired: {verdict.reason}; written again from the warehouse")
-            report.published = True
-            show_published(settings.warehouse, report, with_rejections=True)
-        else:
+        if not unchanged.settle(verdict, settings.warehouse, report, republish):
             if verdict.reason:
                 report.notes.append(f"Rebuilt: {verdict.reason}")
             load_and_publish(folder, fingerprint, settings, report)
         if not (report.published or report.unchanged):
             report.kept_editions = len(pipeline.published_state(settings.warehouse)[0])
     report_run(report)
-    logger.info("run %s finished with exit status %s", run_id, report.exit_code)
+    logger.info("run %s finished with exit status %s", report.run_id, report.exit_code)
     return report
-
-
-def show_published(published: Path, report: RunReport, with_rejections: bool = False) -> None:
-    """Row counts, report page and Data Docs of the published state (and its rejected files)."""
-    report.row_counts, rejected = publish.published_summary(published)
-    if with_rejections:  # the published state as it stands: its editions, warnings, rejections
-        report.rejected = rejected
-        report.loaded, report.findings = pipeline.published_state(published)
-    manifest = publish.read_manifest(published.parent) or {"members": {}}
-    report.docs = published.parent / manifest["docs"] if manifest.get("docs") else None
-    if pipeline.REPORT_PAGE in manifest["members"]:
-        report.page = published.parent / pipeline.REPORT_PAGE
 
 
 def load_and_publish(
@@ -250,6 +221,6 @@ def load_and_publish(
         else:
             report.published = True
             logger.info("published %s", settings.warehouse)
-            show_published(settings.warehouse, report)
+            unchanged.show_published(settings.warehouse, report)
     finally:
         shutil.rmtree(stage, ignore_errors=True)

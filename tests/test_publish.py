@@ -381,3 +381,60 @@ def test_a_broken_cache_store_is_moved_aside_and_rebuilt(
     assert note.endswith(f"moved aside to {store.name}.broken; every file is parsed again")
     assert Path(f"{store}.broken").exists() and store.exists()
     assert_verified(warehouse)
+
+
+# An address where no Prefect API answers: a run that needed one would fail.
+NO_API = "http://127.0.0.1:9/api"
+
+
+def run_command(raw: Path, warehouse: Path, api_url: str) -> subprocess.CompletedProcess:
+    """`voluntary-returns run` in a process of its own, reporting to `api_url`."""
+    return subprocess.run(
+        [COMMAND, "run", "--raw-dir", str(raw), "--warehouse", str(warehouse)],
+        env=os.environ | {"PREFECT_API_URL": api_url}, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("damage", ["none", "an export overwritten", "a writer holding the file"])
+def test_an_unchanged_run_verifies_and_repairs_without_a_prefect_server(
+    damage: str, state: tuple[Path, Path]
+) -> None:
+    raw, warehouse = state
+    export = warehouse.parent / "marts" / "annual_returns.parquet"
+    if damage == "an export overwritten":
+        export.write_bytes(b"overwritten by hand")
+    before = published_files(warehouse.parent)
+    if damage == "a writer holding the file":
+        with held_read_write(warehouse) as pid:
+            result = run_command(raw, warehouse, NO_API)
+        assert result.returncode == 1, result.stderr
+        assert f"{warehouse} is open read-write in another program" in result.stdout
+        assert f"PID {pid}" in result.stdout
+        assert published_files(warehouse.parent) == before
+        return
+    result = run_command(raw, warehouse, NO_API)
+    assert result.returncode == 0, result.stderr
+    assert "- files in" in result.stdout and "- rejected: 0" in result.stdout
+    assert "- marts.annual_returns: 12" in result.stdout
+    if damage == "none":
+        assert "Nothing changed" in result.stdout and "- editions published: 1" in result.stdout
+    else:
+        repaired = (
+            f"Repaired: marts/annual_returns.parquet in {warehouse.parent} did not match"
+            f" {MANIFEST}; written again from the warehouse"
+        )
+        assert repaired in result.stdout
+        assert pl.read_parquet(export).filter(pl.col("year") == 2018)["returns"].to_list() == [2609]
+    assert_verified(warehouse)
+
+
+def test_a_foreign_write_ahead_log_still_rebuilds_through_the_flow(
+    state: tuple[Path, Path], api_url: str
+) -> None:
+    raw, warehouse = state
+    written_and_killed(warehouse)
+    result = run_command(raw, warehouse, api_url)
+    assert result.returncode == 0, result.stderr
+    assert f"Rebuilt: {warehouse}.wal was left by another program" in result.stdout
+    assert_verified(warehouse)
+    assert query(warehouse, "select count(*) from marts.annual_returns") == [(12,)]

@@ -239,23 +239,29 @@ def sync_folder(folder: Path) -> None:
 
 
 @contextmanager
-def run_lock(warehouse: Path) -> Iterator[list[Path]]:
-    """One run at a time per warehouse; what killed runs left beside it is removed (and listed)."""
+def run_lock(warehouse: Path, remove: bool = True) -> Iterator[list[Path]]:
+    """One run at a time per warehouse; what killed runs left beside it is removed (and
+    listed), or only listed."""
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     with open(warehouse.parent / f".{warehouse.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        yield remove_leftovers(warehouse)
+        yield remove_leftovers(warehouse) if remove else leftovers_of(warehouse)
 
 
-def remove_leftovers(warehouse: Path) -> list[Path]:
-    """Remove what killed runs left beside the published file; return what was removed."""
+def leftovers_of(warehouse: Path) -> list[Path]:
+    """What killed runs left beside the published file (staging folders, `*.new` files)."""
     data_dir = warehouse.parent
-    leftovers = [
+    return [
         *data_dir.glob(".publish-*"),
         *data_dir.glob(f".{warehouse.name}.*.new"),
         *data_dir.glob(f".{warehouse.name}.*.new.wal"),
         *data_dir.glob(f"{MARTS}/.*.parquet.new"),
     ]
+
+
+def remove_leftovers(warehouse: Path) -> list[Path]:
+    """Remove what killed runs left beside the published file; return what was removed."""
+    leftovers = leftovers_of(warehouse)
     for path in leftovers:
         if path.is_dir() and not path.is_symlink():
             shutil.rmtree(path)
