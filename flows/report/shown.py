@@ -23,6 +23,8 @@ def terminal(text: object, limit: int = LIMIT) -> str:
     text = str(text)
     if len(text) > limit:
         text = f"{text[:limit]}… ({len(text):,} characters)"
+    if text.isprintable():
+        return text  # no character of a hidden category: the common case, without a loop
     return "".join(ascii(c)[1:-1] if unicodedata.category(c) in HIDDEN else c for c in text)
 
 
