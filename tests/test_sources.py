@@ -19,6 +19,7 @@ from conftest import SAMPLE
 from flows.nightly import nightly
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
+DISAGREEMENTS = Path(__file__).resolve().parent.parent / "sql" / "checks" / "disagreements.sql"
 
 HEADER = "period,organiser,country,category,channel,returns,share_pct"
 SOURCED = HEADER + ",source,published_on"
@@ -536,3 +537,51 @@ def test_every_mart_agrees_with_every_other_over_every_period(corpus) -> None:
         "select count(*) from marts.returns_by_country"
         " where share_pct is distinct from round(100.0 * returns / period_total, 1)",
     ) == [(0,)]
+
+
+def test_the_disagreement_check_reads_one_row_per_file(corpus) -> None:
+    """Overlapping editions give a value per figure and edition (hundreds of thousands for
+    10,000 editions): the check hands Great Expectations one row per file, counting them."""
+    _, warehouse = corpus
+    batch = query(warehouse, DISAGREEMENTS.read_text())
+    files = query(warehouse, "select count(distinct bulletin) from marts.revisions")[0][0]
+    contradicted = query(
+        warehouse,
+        "select bulletin, count(*) from marts.revisions where kind = 'disagreement'"
+        " and not is_winner and value != winning_value group by bulletin",
+    )
+    assert len(batch) == files
+    assert {file: disagrees for file, _, _, disagrees, _ in batch if disagrees} == dict(
+        contradicted
+    )
+
+
+def test_a_file_with_many_disagreements_names_its_first_five_in_line_order() -> None:
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    con.execute(
+        "create table marts.revisions as select"
+        " (2000 + i)::varchar as period_code, make_date(2000 + i, 1, 1) as period_start,"
+        " make_date(2000 + i, 12, 31) as period_end, '_T' as organiser_code,"
+        " '_T' as country_code, '_T' as category_code, '_T' as channel_code,"
+        " 'returns' as measure, (100 + i)::double as value, 99.0 as winning_value,"
+        " 'disagreement' as kind, false as is_winner, 'loser.csv' as bulletin,"
+        " (20 - i)::integer as source_line, 'IOM' as source_code,"
+        " 'winner.csv' as winning_bulletin, 'it ranks first' as reason"
+        " from range(7) as t(i)"
+    )
+    rows = con.sql(DISAGREEMENTS.read_text()).fetchall()
+    assert rows == [
+        (
+            "loser.csv",
+            "2006 total",
+            14,
+            7,
+            "; ".join(
+                f"{2000 + i} total: {100 + i} (IOM) against 99 in winner.csv, which wins:"
+                " it ranks first"
+                for i in (6, 5, 4, 3, 2)
+            )
+            + " and 2 more",
+        )
+    ]
