@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flows import local_server, places, query
-from flows.settings import ENV_PREFIX, PROJECT_DIR, Settings
+from flows.settings import ENV_PREFIX, PROJECT_DIR, Settings, SettingsError
 
 if TYPE_CHECKING:
     from flows.report.run_report import RunReport
@@ -159,20 +159,27 @@ def serve(args: argparse.Namespace) -> int:
             f"cannot write Prefect's state folder {prefect_home} ({reason}):"
             " set PREFECT_HOME to a folder you can write"
         )
+    from prefect.schedules import Cron
+
+    try:
+        schedule = Cron(settings.schedule, timezone=settings.timezone)
+    except ValueError:
+        return fail(
+            f"'{settings.schedule}' is not a cron schedule (--cron or {ENV_PREFIX}SCHEDULE):"
+            " give five fields, such as '0 2 * * *'"
+        )
     server = None
     try:
         if not os.environ.get("PREFECT_API_URL"):
             server, url = local_server.start(args.port)
             os.environ["PREFECT_API_URL"] = f"{url}/api"
             print(f"Prefect UI: {url} (state in {prefect_home})", flush=True)
-        from prefect.schedules import Cron
-
         from flows.nightly import nightly
 
         print(f"Serving the nightly run: '{settings.schedule}' ({settings.timezone})", flush=True)
         nightly.serve(
             name="nightly",
-            schedules=[Cron(settings.schedule, timezone=settings.timezone)],
+            schedules=[schedule],
             parameters={"raw_dir": str(settings.raw_dir), "warehouse": str(settings.warehouse)},
             limit=1,
             global_limit=1,
@@ -330,7 +337,10 @@ def main(argv: list[str] | None = None) -> int:
     report_parser.add_argument("--output", help="folder of index.html (default data/report)")
     report_parser.set_defaults(handler=report)
     args = parser.parse_args(argv)
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except SettingsError as error:
+        return fail(str(error))
 
 
 if __name__ == "__main__":

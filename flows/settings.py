@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+import zoneinfo
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -61,9 +62,40 @@ class Settings:
         for name, current in settings.__dict__.items():
             value = os.environ.get(ENV_PREFIX + name.upper())
             if value:
-                settings = replace(settings, **{name: type(current)(value)})
-        given = {k: type(getattr(settings, k))(v) for k, v in overrides.items() if v is not None}
-        return replace(settings, **given)
+                settings = replace(settings, **{name: typed(current, value, name)})
+        given = {
+            k: typed(getattr(settings, k), v, k, option=True)
+            for k, v in overrides.items()
+            if v is not None
+        }
+        settings = replace(settings, **given)
+        try:
+            zoneinfo.ZoneInfo(settings.timezone)
+        except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+            raise SettingsError(
+                f"unknown time zone '{settings.timezone}' (--timezone or {ENV_PREFIX}TIMEZONE):"
+                " give an IANA name such as Europe/Brussels"
+            ) from None
+        return settings
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used, in one line naming its variable or option."""
+
+
+def typed(current: object, value: object, name: str, option: bool = False) -> object:
+    """A setting's value given as text, in the type of its default; raises SettingsError for a
+    count of days that is not a whole number of zero or more."""
+    if not isinstance(current, int):
+        return type(current)(value)
+    try:
+        days = int(str(value))
+    except ValueError:
+        days = -1
+    if days < 0:
+        where = f"--{name.replace('_', '-')}" if option else ENV_PREFIX + name.upper()
+        raise SettingsError(f"{where}='{value}' is not a whole number of days (0 or more)")
+    return days
 
 
 def pause_point(name: str) -> None:

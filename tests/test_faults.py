@@ -274,6 +274,26 @@ def test_a_path_a_run_cannot_use_is_one_line_and_exit_2(
     assert not warehouse.is_file()
 
 
+@pytest.mark.parametrize(
+    ("args", "variables", "expected"),
+    [
+        (
+            ["run"],
+            {"VOLUNTARY_RETURNS_FRESHNESS_WARN_AFTER_DAYS": "sixty"},
+            "VOLUNTARY_RETURNS_FRESHNESS_WARN_AFTER_DAYS='sixty' is not a whole number of days",
+        ),
+        (["serve", "--cron", "every night"], {}, "'every night' is not a cron schedule"),
+        (["serve", "--timezone", "Brussels"], {}, "unknown time zone 'Brussels'"),
+    ],
+)
+def test_a_setting_that_cannot_be_used_is_one_line_and_exit_2(
+    args: list[str], variables: dict[str, str], expected: str
+) -> None:
+    status, stdout, stderr = run_command(*args, env=os.environ | variables)
+    assert (status, stdout) == (2, "")
+    assert len(stderr.splitlines()) == 1 and stderr.startswith(expected), stderr
+
+
 def test_serve_with_a_read_only_prefect_home_is_one_line(tmp_path: Path) -> None:
     home = tmp_path / "prefect-home"
     home.mkdir()
