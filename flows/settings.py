@@ -76,7 +76,12 @@ class Settings:
                 f"unknown time zone '{settings.timezone}' (--timezone or {ENV_PREFIX}TIMEZONE):"
                 " give an IANA name such as Europe/Brussels"
             ) from None
-        return settings
+        # Absolute from here on: a path relative to the working directory means the same in
+        # every step, and in what a run records (the manifest, Data Docs, the summary).
+        paths = {
+            k: Path(os.path.abspath(v)) for k, v in settings.__dict__.items() if isinstance(v, Path)
+        }
+        return replace(settings, **paths)
 
 
 class SettingsError(ValueError):

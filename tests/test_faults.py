@@ -1,8 +1,9 @@
 """Every fault in one line: bad files beside a good one, bad paths and places, honest output.
 
 One run of the command line on a raw folder holding the sample beside every kind of bad file
-(in paths with a quote, as a user whom file permissions apply to, as they do not to root) is
-shared by the tests of this module; the paths and places are tried one by one.
+(paths relative to the working directory, with a quote; as a user whom file permissions apply
+to, as they do not to root) is shared by the tests of this module; the paths and places are
+tried one by one.
 """
 
 from __future__ import annotations
@@ -47,12 +48,14 @@ class Run:
     logs: tuple[str, ...] = ()  # the messages the run logged to Prefect's API
 
 
-def run_command(*args: str, env: dict | None = None, ordinary_user: bool = True) -> tuple:
+def run_command(
+    *args: str, env: dict | None = None, ordinary_user: bool = True, cwd: Path | None = None
+) -> tuple:
     """Run `voluntary-returns`; its status, standard output and standard error."""
     result = subprocess.run(
         [str(BIN / "voluntary-returns"), *args],
         env=env or os.environ, capture_output=True, text=True, timeout=900, check=False,
-        preexec_fn=without_root_override if ordinary_user else None,
+        preexec_fn=without_root_override if ordinary_user else None, cwd=cwd,
     )  # fmt: skip
     return result.returncode, result.stdout, result.stderr
 
@@ -102,8 +105,9 @@ def faulty(tmp_path_factory: pytest.TempPathFactory, prefect_api: str) -> Run:
     (raw / "broken.txt").write_text(shift_years(text, 6).replace("Irak 161", "Irak 162"))
     warehouse = base / "o'brien" / "warehouse.duckdb"
     env = os.environ | {"PREFECT_API_URL": prefect_api}
+    # Paths relative to the working directory, as a user types them.
     status, stdout, stderr = run_command(
-        "run", "--raw-dir", str(raw), "--warehouse", str(warehouse), env=env
+        "run", "--raw-dir", raw.name, "--warehouse", "o'brien/warehouse.duckdb", env=env, cwd=base
     )
     run_id = re.search(r"warehouse run (\S+)", stdout)
     result = Run(status, stdout, stderr, base, warehouse)
@@ -312,7 +316,7 @@ def test_version_and_help_list_exit_status_and_variables(
     with pytest.raises(SystemExit) as version:
         cli.main(["--version"])
     assert version.value.code == 0 and re.fullmatch(r"\d+\.\d+\.\d+\n", capsys.readouterr().out)
-    for command in ("run", "serve", "sql"):
+    for command in ("run", "serve", "sql", "report"):
         with pytest.raises(SystemExit):
             cli.main([command, "--help"])
         text = capsys.readouterr().out
