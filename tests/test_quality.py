@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from conftest import PROJECT_DIR, SAMPLE
+from conftest import PROJECT_DIR, SAMPLE, query
 from derive import shift_years
 
 from flows import database, pipeline
@@ -139,8 +139,7 @@ def test_the_sample_publishes_with_its_known_warnings(raw_dir: Path, tmp_path: P
         ("bulletin_totals", "category_total_agrees_with_other_tables", "warning", SAMPLE.name),
         ("bulletin_totals", "published_shares_agree_with_counts", "warning", SAMPLE.name),
         ("freshness", "newest_edition_is_fresh", "warning", SAMPLE.name),
-        ("marts.returns_by_category", "published_shares_agree_with_counts", "warning", None),
-    ]
+    ]  # each once, with its file: no mart-level copy of a bulletin's own disagreement
     assert rows[0][4] == (
         "MONTHLY 2018-01/2018-10: stated 2609, computed 2713 (line 97);"
         " COUNTRY 2018-01/2018-10: stated 2609, computed 2713 (line 97)"
@@ -154,6 +153,34 @@ def test_the_sample_publishes_with_its_known_warnings(raw_dir: Path, tmp_path: P
     summary = report.terminal()
     assert "## Warnings (published with the data)" in summary
     assert "category_total_agrees_with_other_tables" in summary
+    assert summary.count("published_shares_agree_with_counts") == 1
+
+
+def test_a_share_of_another_edition_than_its_count_is_a_warning_on_its_file(
+    raw_dir: Path, tmp_path: Path
+) -> None:
+    # A newer Fedasil file restates a category's share, not its count: the share wins from it,
+    # the count from the sample, and the two disagree (30 % against the 18 % the count gives).
+    (raw_dir / "share.csv").write_text(
+        TIDY.replace("share_pct", "share_pct,source,published_on")
+        + "2018-01/2018-10,,,Asielzoekers,,,30,Fedasil,2018-12-01\n"
+    )
+    target = tmp_path / "w.duckdb"
+    report = nightly(raw_dir=str(raw_dir), warehouse=str(target))
+    assert report.published and report.exit_code == 0, report.markdown()
+    rows = query(
+        target,
+        "select suite, bulletin, observed from marts.data_quality"
+        " where not success and expectation = 'shares_agree_with_counts_of_other_editions'",
+    )
+    assert rows == [
+        (
+            "marts.returns_by_category",
+            "share.csv",
+            f"2018-01/2018-10 ASYLUM_SEEKER (count of {SAMPLE.name}): stated 30, computed 18",
+        )
+    ]
+    assert report.terminal().count("published_shares_agree_with_counts") == 1
 
 
 def test_a_broken_core_invariant_blocks_publishing(

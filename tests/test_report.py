@@ -158,7 +158,6 @@ def test_the_quality_table_lists_the_warnings_with_file_and_line(
             ("category_total_agrees_with_other_tables", "bulletin_totals"),
             ("newest_edition_is_fresh", "freshness"),
             ("published_shares_agree_with_counts", "bulletin_totals"),
-            ("published_shares_agree_with_counts", "marts.returns_by_category"),
         ]
     )
     offending = [
