@@ -16,6 +16,8 @@ DUCKDB_CONFIG = {
 }
 # DuckDB's error when another process holds a file's lock names the program and its PID.
 LOCK_CONFLICT = re.compile(r"Could not set lock on file.*?held in (.*?) \(PID (\d+)\)", re.S)
+# DuckDB's error when a block it reads does not match its checksum (bit rot, a torn write).
+CORRUPT_BLOCK = "Corrupt database file"
 
 
 def connect(path: Path | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -33,3 +35,8 @@ def lock_holder(error: duckdb.Error) -> str | None:
     if match := LOCK_CONFLICT.search(str(error)):
         return f"{match[1]}, PID {match[2]}"
     return None
+
+
+def is_corrupt(error: BaseException | None) -> bool:
+    """Whether the error is DuckDB finding a block of a file damaged (its checksum differs)."""
+    return isinstance(error, duckdb.Error) and CORRUPT_BLOCK in str(error)

@@ -7,12 +7,14 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.states import State
 
 from flows import pipeline, places, unchanged
+from flows.database import is_corrupt
 from flows.ingest.editions import (
     Edition,
     RawFile,
@@ -20,6 +22,7 @@ from flows.ingest.editions import (
     check_store,
     discover,
     parse_new,
+    set_store_aside,
     stage_new,
 )
 from flows.publish import publish
@@ -31,9 +34,10 @@ from flows.settings import Settings, pause_point
 
 
 def transient(task: object, task_run: object, state: State) -> bool:
-    """Whether a failed task is worth a retry: not a full disk, a read-only folder or a denied
-    permission, which no retry mends."""
-    return places.place_errno(state.data if isinstance(state.data, BaseException) else None) is None
+    """Whether a failed task is worth a retry: not a full disk, a read-only folder, a denied
+    permission or a damaged database block, which no retry mends."""
+    error = state.data if isinstance(state.data, BaseException) else None
+    return places.place_errno(error) is None and not is_corrupt(error)
 
 
 # Only file and database I/O is retried, and only faults that may pass; bad data is reported.
@@ -187,21 +191,18 @@ def load_and_publish(
     stage = publish.staging_folder(settings.warehouse, report.run_id)
     stage.mkdir()
     try:
-        editions, rejected, report.parsed_now = parse_bulletins(folder.files, settings.cache_dir)
-        logger.info("%d files parsed now, %d editions", report.parsed_now, len(editions))
-        pause_point("after-parse")
-        stage_bulletins(editions, settings.cache_dir)
-        checked = check_bulletins(editions, settings, stage, report.run_id)
-        report.loaded = checked.accepted
-        report.findings = pipeline.duplicate_findings(editions) + checked.findings
-        report.rejected = folder.refused + rejected + checked.rejected
-        logger.info("%d editions passed the bulletin checks", len(checked.accepted))
-        if not checked.accepted:
-            report.stopped = "no bulletin passed its checks"
+        try:
+            new_path = load_and_build(folder, fingerprint, settings, report, stage)
+        except duckdb.Error as error:
+            if not is_corrupt(error):
+                raise
+            # A damaged block of the store shows only when it is read: the cache is rebuilt.
+            report.notes.append(set_store_aside(settings.cache_dir, str(error)))
+            shutil.rmtree(stage)
+            stage.mkdir()
+            new_path = load_and_build(folder, fingerprint, settings, report, stage)
+        if new_path is None:
             return
-        new_path = stage / settings.warehouse.name
-        log = pipeline.RunLog(report.run_id, fingerprint, report.rejected)
-        build_new_warehouse(checked.accepted, new_path, log, settings.cache_dir)
         findings, docs = check_new_warehouse(
             new_path, report.findings, settings, stage, report.run_id
         )
@@ -224,3 +225,27 @@ def load_and_publish(
             unchanged.show_published(settings.warehouse, report)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+
+
+def load_and_build(
+    folder: RawFolder, fingerprint: str, settings: Settings, report: RunReport, stage: Path
+) -> Path | None:
+    """Parse, stage and check the bulletins, and build the new warehouse in the staging folder:
+    its path, or None when no bulletin passed. Raises duckdb.Error for a damaged store."""
+    logger = get_run_logger()
+    editions, rejected, report.parsed_now = parse_bulletins(folder.files, settings.cache_dir)
+    logger.info("%d files parsed now, %d editions", report.parsed_now, len(editions))
+    pause_point("after-parse")
+    stage_bulletins(editions, settings.cache_dir)
+    checked = check_bulletins(editions, settings, stage, report.run_id)
+    report.loaded = checked.accepted
+    report.findings = pipeline.duplicate_findings(editions) + checked.findings
+    report.rejected = folder.refused + rejected + checked.rejected
+    logger.info("%d editions passed the bulletin checks", len(checked.accepted))
+    if not checked.accepted:
+        report.stopped = "no bulletin passed its checks"
+        return None
+    new_path = stage / settings.warehouse.name
+    log = pipeline.RunLog(report.run_id, fingerprint, report.rejected)
+    build_new_warehouse(checked.accepted, new_path, log, settings.cache_dir)
+    return new_path

@@ -255,12 +255,13 @@ def test_data_docs_edited_by_hand_are_rebuilt(state: tuple[Path, Path]) -> None:
     assert_verified(warehouse)
 
 
-def flip_bytes_inside_a_table(warehouse: Path) -> None:
-    """Bit rot: 64 bytes inverted inside the block that holds marts.annual_returns.returns."""
+def flip_bytes_inside_a_table(warehouse: Path, table: str = "marts.annual_returns") -> None:
+    """Bit rot: 64 bytes inverted inside the block that holds the table's `returns`."""
     con = duckdb.connect(str(warehouse), read_only=True)
-    block, offset = con.sql(
-        "select block_id, block_offset from pragma_storage_info('marts.annual_returns')"
-        " where column_name = 'returns' and segment_type = 'BIGINT'"
+    block, offset = con.execute(
+        "select block_id, block_offset from pragma_storage_info(?)"
+        " where column_name = 'returns' and segment_type = 'BIGINT'",
+        [table],
     ).fetchall()[0]
     block_size = con.sql("select block_size from pragma_database_size()").fetchall()[0][0]
     con.close()
@@ -363,7 +364,7 @@ def test_leftovers_of_killed_runs_are_removed(state: tuple[Path, Path]) -> None:
     assert_verified(warehouse)
 
 
-@pytest.mark.parametrize("damage", ["truncated", "garbage"])
+@pytest.mark.parametrize("damage", ["truncated", "garbage", "bit rot"])
 def test_a_broken_cache_store_is_moved_aside_and_rebuilt(
     damage: str, state: tuple[Path, Path]
 ) -> None:
@@ -371,14 +372,18 @@ def test_a_broken_cache_store_is_moved_aside_and_rebuilt(
     (store,) = (warehouse.parent / "cache").glob("editions-*.duckdb")
     if damage == "truncated":
         os.truncate(store, store.stat().st_size // 2)
-    else:
+    elif damage == "garbage":
         store.write_bytes(os.urandom(store.stat().st_size))
+    else:  # the store opens; the damaged block is found only when a run reads it
+        flip_bytes_inside_a_table(store, "staged")
     (raw / "next.txt").write_text(shift_years(SAMPLE.read_text(encoding="utf-8"), 1))
     report = nightly(raw_dir=str(raw), warehouse=str(warehouse))
     assert report.published and report.exit_code == 0 and report.parsed_now == 2
     (note,) = report.notes
-    assert note.startswith(f"the cache of parsed editions {store} could not be read (")
-    assert note.endswith(f"moved aside to {store.name}.broken; every file is parsed again")
+    assert note.startswith(
+        f"the cache of parsed editions {store} was moved aside to {store.name}.broken, every file"
+        " parsed again: it could not be read ("
+    )
     assert Path(f"{store}.broken").exists() and store.exists()
     assert_verified(warehouse)
 

@@ -256,17 +256,23 @@ def check_store(cache_dir: Path) -> str | None:
     except duckdb.Error as error:
         if lock_holder(error):
             raise
-        reason = " ".join(str(error).split())[:300]
-    if reason is None:
-        return None
+        reason = str(error)
+    return None if reason is None else set_store_aside(cache_dir, reason)
+
+
+def set_store_aside(cache_dir: Path, reason: str) -> str:
+    """Move a store that cannot be read (with its WAL) to `<store>.broken`, so that the next
+    open starts an empty one; what was done, in one line."""
+    path = store_path(cache_dir)
     aside = path.with_name(path.name + ".broken")
     os.replace(path, aside)
     wal = path.with_name(path.name + ".wal")
     if wal.exists():
         os.replace(wal, aside.with_name(aside.name + ".wal"))
+    # The reason last: a long one is what gets cut where the line is shown.
     return (
-        f"the cache of parsed editions {path} could not be read ({reason}): moved aside to"
-        f" {aside.name}; every file is parsed again"
+        f"the cache of parsed editions {path} was moved aside to {aside.name}, every file"
+        f" parsed again: it could not be read ({' '.join(reason.split())[:300]})"
     )
 
 

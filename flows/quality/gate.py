@@ -20,6 +20,7 @@ import duckdb
 import pandas as pd
 import polars as pl
 
+from flows.database import is_corrupt
 from flows.warehouse.build import SQL_DIR
 
 SEVERITIES = ("critical", "warning", "info")
@@ -131,6 +132,8 @@ class QualityGate:
             try:
                 frame = html_safe(con.sql(batch_query(suite)).df())
             except duckdb.Error as error:
+                if is_corrupt(error):  # a damaged file, not a suite that cannot check it
+                    raise
                 # A batch that cannot be queried checks nothing: each of its expectations fails.
                 reason = f"its batch could not be queried: {one_line(error)}"
                 findings += [unchecked(suite, config, reason) for config in suite["expectations"]]
