@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
@@ -63,8 +63,10 @@ def start(
     env: dict[str, str] | None = None,
     ui: bool = True,
     timeout: float = START_TIMEOUT,
+    meanwhile: Callable[[], object] = lambda: None,
 ) -> tuple[subprocess.Popen, str]:
     """Start a server on 127.0.0.1 and wait until it answers; the process and its base URL.
+    `meanwhile` is called while the server starts (work that needs no API: imports, say).
 
     Raises ServerError (with the end of the server's output) when it stops or never answers.
     """
@@ -95,6 +97,7 @@ def start(
             preexec_fn=lambda: die_with(parent),
         )
         try:
+            meanwhile()
             wait_until_healthy(server, url, timeout, output)
         except BaseException:  # an error, Ctrl-C or SIGTERM while waiting: no orphan
             stop(server)
@@ -143,9 +146,13 @@ def stop(server: subprocess.Popen, timeout: float = 30) -> None:
 
 
 @contextmanager
-def running(env: dict[str, str] | None = None, ui: bool = False) -> Iterator[str]:
-    """A server for the duration of a block; its API URL."""
-    server, url = start(env=env, ui=ui)
+def running(
+    env: dict[str, str] | None = None,
+    ui: bool = False,
+    meanwhile: Callable[[], object] = lambda: None,
+) -> Iterator[str]:
+    """A server for the duration of a block (`meanwhile` called while it starts); its API URL."""
+    server, url = start(env=env, ui=ui, meanwhile=meanwhile)
     try:
         yield f"{url}/api"
     finally:

@@ -25,12 +25,13 @@ import statistics
 import sys
 from collections import Counter
 from pathlib import Path
-
-import pdfplumber
-from pdfplumber.utils.exceptions import PdfminerException
+from typing import TYPE_CHECKING
 
 from flows.errors import BulletinError
 from flows.ingest.raw_file import clean_lines
+
+if TYPE_CHECKING:
+    import pdfplumber
 
 # A word that is a figure, a footnote mark or a percent sign.
 FIGURE = re.compile(r"[\d.,]*\d[\d.,]*\**%?|\*+|%")
@@ -67,6 +68,10 @@ def read(path: Path, file: str) -> tuple[list[str], list[tuple[int, int]]]:
         handle.seek(max(0, path.stat().st_size - 2048))
         if b"%%EOF" not in handle.read():
             raise BulletinError(file, "the PDF ends before its end marker: it is truncated")
+    # Imported here: only a raw folder with PDFs needs pdfplumber (a quarter of a second).
+    import pdfplumber
+    from pdfplumber.utils.exceptions import PdfminerException
+
     try:
         with pdfplumber.open(path) as pdf:
             pages = [page_words(page, number, file) for number, page in enumerate(pdf.pages, 1)]

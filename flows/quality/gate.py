@@ -15,13 +15,17 @@ import os
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
 import polars as pl
 
 from flows.database import is_corrupt
 from flows.warehouse.build import SQL_DIR
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SEVERITIES = ("critical", "warning", "info")
 LAYERS = ("bulletin", "warehouse")
@@ -108,12 +112,7 @@ class QualityGate:
 
     def __init__(self, expectations_dir: Path, project_dir: Path, run_id: str) -> None:
         """Suites from `expectations_dir`; results and Data Docs under `project_dir`/gx."""
-        # Imported here: Great Expectations costs seconds to import and is needed only to check.
-        os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-        logging.getLogger("great_expectations").setLevel(logging.ERROR)
-        import great_expectations as gx
-
-        self.gx = gx
+        gx = self.gx = great_expectations()
         self.expectations_dir = expectations_dir
         self.context = gx.get_context(mode="file", project_root_dir=str(project_dir))
         self.context.variables.progress_bars = {"globally": False}
@@ -265,6 +264,16 @@ class QualityGate:
         return Path(sites[0]["site_url"].removeprefix("file://"))
 
 
+def great_expectations() -> ModuleType:
+    """Great Expectations, imported on first use (seconds of CPU: only a run that checks needs
+    it), quiet and without analytics."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    logging.getLogger("great_expectations").setLevel(logging.ERROR)
+    import great_expectations as gx
+
+    return gx
+
+
 def html_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """The batch with `&`, `<` and `>` of its texts as HTML entities.
 
@@ -286,6 +295,8 @@ def html_safe(frame: pd.DataFrame) -> pd.DataFrame:
 def plain(row: dict) -> dict:
     """An unexpected row as plain Python: numpy scalars and pandas' missing values converted,
     texts unescaped again (see `html_safe`)."""
+    import pandas as pd
+
     return {
         key: None
         if pd.api.types.is_scalar(value) and pd.isna(value)

@@ -16,7 +16,7 @@ import jinja2
 
 from flows import reference
 from flows.quality.freshness import FreshnessLimits
-from flows.report import charts, figures, notation
+from flows.report import figures, notation
 from flows.settings import Settings
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -57,6 +57,9 @@ def offending(details: list[dict], bulletin: str | None) -> list[dict]:
 
 def render(data: figures.ReportData, generated_at: datetime) -> str:
     """The page's HTML."""
+    # Imported here: altair costs most of a second, and a run that keeps its page needs none.
+    from flows.report import charts
+
     for result in data.quality:
         result["offending"] = offending(result["details"], result["bulletin"])
     failed = [r for r in data.quality if not r["success"]]
