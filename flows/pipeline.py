@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import shutil
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -24,7 +25,7 @@ from flows.publish import publish
 from flows.quality import freshness
 from flows.quality.gate import Finding, QualityGate
 from flows.report.html import PAGE, write_report
-from flows.settings import pause_point
+from flows.settings import Settings, pause_point
 from flows.warehouse import build as warehouse
 
 # Folders of the published state that are written from the checked warehouse file, by their name
@@ -35,6 +36,8 @@ DERIVED: dict[str, publish.Writer] = {publish.MARTS: publish.export_marts, "repo
 # figures' freshness on that day): unchanged runs write them again.
 DAILY = ("report",)
 REPORT_PAGE = f"report/{PAGE}"
+# The manifest's record of what the published report judged by besides the warehouse.
+REPORT_BASIS = "report_basis"
 
 
 @dataclass
@@ -197,9 +200,22 @@ def publish_state(stage: Path, published: Path, record: dict) -> None:
     """Write the derived folders from the new warehouse in the staging folder, and put the whole
     state in place. Raises publish.WarehouseHeld."""
     new_path = stage / published.name
+    basis = report_basis()  # before the report is written: a day that ends meanwhile is older
     for folder, write in DERIVED.items():
         write(new_path, stage / folder)
-    publish.publish(stage, published, record)
+    publish.publish(stage, published, record | {REPORT_BASIS: basis})
+
+
+def report_basis() -> dict:
+    """What a report written now judges by besides the warehouse: the day and the freshness
+    limits ({"day": "2026-01-31", "warn_after_days": 60, "error_after_days": 120})."""
+    return {"day": date.today().isoformat()} | asdict(freshness.FreshnessLimits.of(Settings.load()))
+
+
+def report_is_current(manifest: dict) -> bool:
+    """Whether the published report was written on the basis a report written now would have:
+    written again, it would differ only in its time of writing."""
+    return manifest.get(REPORT_BASIS) == report_basis()
 
 
 def republish(published: Path, run_id: str, folders: Collection[str] = tuple(DERIVED)) -> None:
@@ -208,9 +224,11 @@ def republish(published: Path, run_id: str, folders: Collection[str] = tuple(DER
     stage = publish.staging_folder(published, run_id)
     stage.mkdir()
     try:
+        basis = report_basis()
         for folder in folders:
             DERIVED[folder](published, stage / folder)
-        publish.publish(stage, published)
+        noted = {REPORT_BASIS: basis} if "report" in folders else {}
+        publish.publish(stage, published, noted=noted)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
 

@@ -71,7 +71,8 @@ def settle(
 ) -> bool:
     """Act on a verdict that needs no build, and record it in the report; False for `rebuild`.
 
-    `unchanged`: the report (which judges freshness on the day) is written again; `republish`:
+    `unchanged`: the report, which judges freshness on the day, is written again if it was
+    written on another day or with other freshness limits; `republish`:
     the derived folders are written again from the verified warehouse; `held`: nothing is done.
     """
     if verdict.action == "held":
@@ -79,7 +80,8 @@ def settle(
         report.kept_editions = len(pipeline.published_state(published)[0])
     elif verdict.action == "unchanged":
         report.unchanged = True
-        republish(published, report.run_id, pipeline.DAILY)
+        if not pipeline.report_is_current(publish.read_manifest(published.parent) or {}):
+            republish(published, report.run_id, pipeline.DAILY)
         show_published(published, report, with_rejections=True)
     elif verdict.action == "republish":
         republish(published, report.run_id, tuple(pipeline.DERIVED))

@@ -199,8 +199,8 @@ def test_a_publish_records_every_member_and_an_unchanged_run_verifies_it(
     assert same.docs == warehouse.parent / manifest["docs"]
     assert same.page == warehouse.parent / "report" / "index.html"
     after = published_files(warehouse.parent)
-    # Only the report is written again (it judges freshness on the day of the run), in place
-    # the way a publish puts it: the manifest records its new digest.
+    # At most the report is written again (it judges freshness on the day of the run), in
+    # place the way a publish puts it: the manifest records its new digest.
     assert {name for name in before | after if before.get(name) != after.get(name)} <= {
         "report/index.html",
         MANIFEST,
@@ -443,3 +443,25 @@ def test_a_foreign_write_ahead_log_still_rebuilds_through_the_flow(
     assert f"Rebuilt: {warehouse}.wal was left by another program" in result.stdout
     assert_verified(warehouse)
     assert query(warehouse, "select count(*) from marts.annual_returns") == [(12,)]
+
+
+def test_an_unchanged_run_writes_the_report_again_only_on_another_day_or_limits(
+    state: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw, warehouse = state
+    page, manifest = warehouse.parent / "report" / "index.html", warehouse.parent / MANIFEST
+    before = published_files(warehouse.parent)
+    assert nightly(raw_dir=str(raw), warehouse=str(warehouse)).unchanged
+    assert published_files(warehouse.parent) == before  # written today: kept as it is
+    recorded = json.loads(manifest.read_text())
+    manifest.write_text(json.dumps(recorded | {"report_basis": {"day": "2000-01-01"}}))
+    assert nightly(raw_dir=str(raw), warehouse=str(warehouse)).unchanged
+    assert published_files(warehouse.parent)["report/index.html"] != before["report/index.html"]
+    today = assert_verified(warehouse)["report_basis"]
+    assert today == recorded["report_basis"] and today["day"] != "2000-01-01"
+    old_page = page.read_text()
+    monkeypatch.setenv("VOLUNTARY_RETURNS_FRESHNESS_WARN_AFTER_DAYS", "20000")
+    monkeypatch.setenv("VOLUNTARY_RETURNS_FRESHNESS_ERROR_AFTER_DAYS", "30000")
+    assert nightly(raw_dir=str(raw), warehouse=str(warehouse)).unchanged
+    assert assert_verified(warehouse)["report_basis"]["warn_after_days"] == 20000
+    assert page.read_text() != old_page

@@ -175,12 +175,15 @@ def writers_kept_out(warehouse: Path) -> Iterator[None]:
             con.close()
 
 
-def publish(stage: Path, warehouse: Path, record: dict | None = None) -> dict:
+def publish(
+    stage: Path, warehouse: Path, record: dict | None = None, noted: dict | None = None
+) -> dict:
     """Put every file of the staging folder in place, then the manifest; return the manifest.
 
     With a `record` (run id, inputs digest) the staging folder holds a whole new state, the
     warehouse included. Without one, it holds folders written again from the published
-    warehouse: the other members and the record are kept from the current manifest.
+    warehouse: the other members and the record are kept from the current manifest, updated
+    with `noted`.
     """
     data_dir = warehouse.parent
     staged = members(stage)
@@ -192,7 +195,7 @@ def publish(stage: Path, warehouse: Path, record: dict | None = None) -> dict:
         staged_members = kept | staged
     else:
         staged_members = staged
-    manifest = record | {"members": staged_members}
+    manifest = record | (noted or {}) | {"members": staged_members}
     (stage / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     digest(stage / MANIFEST)
     # The warehouse first: it is what a repair starts from.
