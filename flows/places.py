@@ -48,6 +48,11 @@ def problem(settings: Settings, prefect_home: Path | None = None) -> str | None:
             f"the warehouse {warehouse} is a folder: give --warehouse a file name,"
             f" e.g. {warehouse / 'warehouse.duckdb'}"
         )
+    if warehouse.parent.resolve() == raw_dir.resolve():
+        return (
+            f"the warehouse {warehouse} is in the raw folder, where its files would be read as"
+            f" bulletins: give --warehouse another folder, e.g. {raw_dir.parent / warehouse.name}"
+        )
     if reason := unwritable(warehouse.parent):
         return (
             f"cannot write beside the warehouse in {warehouse.parent} ({reason}):"

@@ -240,7 +240,8 @@ def section(text: str, heading: str) -> list[str]:
 @pytest.mark.parametrize(
     "case",
     ["missing raw folder", "raw folder is a file", "warehouse is a folder",
-     "read-only warehouse folder", "PREFECT_HOME read-only", "PREFECT_HOME under a file"],
+     "read-only warehouse folder", "PREFECT_HOME read-only", "PREFECT_HOME under a file",
+     "warehouse in the raw folder"],
 )  # fmt: skip
 def test_a_path_a_run_cannot_use_is_one_line_and_exit_2(
     case: str, tmp_path: Path, raw_dir: Path
@@ -260,6 +261,12 @@ def test_a_path_a_run_cannot_use_is_one_line_and_exit_2(
         expected = (
             f"cannot write beside the warehouse in {warehouse.parent} (permission denied):"
             " give --warehouse in a folder you can write"
+        )
+    elif case == "warehouse in the raw folder":
+        warehouse = raw_dir / "warehouse.duckdb"
+        expected = (
+            f"the warehouse {warehouse} is in the raw folder, where its files would be read as"
+            " bulletins: give --warehouse another folder"
         )
     elif case == "PREFECT_HOME read-only":
         home.mkdir()
