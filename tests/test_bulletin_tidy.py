@@ -123,11 +123,14 @@ def test_a_header_that_would_lose_or_confuse_cells(
     assert error.value.line == 1
 
 
-def test_a_utf16_tidy_file_is_named_as_such(tmp_path: Path) -> None:
+def test_a_utf16_tidy_file_that_breaks_off_is_refused_in_one_line(tmp_path: Path) -> None:
     path = tmp_path / "notepad.csv"
-    path.write_text(HEADER + "2019,,,,,3,,\n", encoding="utf-16")
-    with pytest.raises(BulletinError, match="the file is UTF-16 text: save it as CSV UTF-8"):
+    path.write_bytes((HEADER + "2019,,,,,3,,\n").encode("utf-16") + b"\x00\xd8")  # half a pair
+    with pytest.raises(BulletinError) as error:
         parse_file(path, "0")
+    assert str(error.value) == (
+        "notepad.csv: the file starts as UTF-16 text but is not UTF-16 throughout"
+    )
 
 
 def test_row_with_missing_fields(tmp_path: Path) -> None:
@@ -286,3 +289,25 @@ def test_bad_sources_and_dates(tmp_path: Path, rows: str, reason: str, line: int
     with pytest.raises(BulletinError) as error:
         parsed(tmp_path, rows, header)
     assert (error.value.reason, error.value.line) == (reason, line)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_a_csv_saved_as_unicode_by_notepad(tmp_path: Path, encoding: str) -> None:
+    path = tmp_path / "notepad.csv"
+    text = "\ufeff" + HEADER + "2016,,Oekraïne,,,1.483,,\n\n2016,,Géorgie,,,419,,*\n"
+    path.write_bytes(text.replace("\n", "\r\n").encode(encoding))
+    result = parse_file(path, "f" * 64)
+    assert (result.edition["format"], result.edition["encoding"]) == ("tidy", "utf-16")
+    staged = stage(with_edition(result.edition, result.observations))
+    assert staged.select("country_code", "returns", "footnote_marks", "line_number").rows() == [
+        ("UA", 1483, "", 2),
+        ("GE", 419, "*", 4),
+    ]
+    path.write_bytes(text.replace("419", "many").encode(encoding))
+    with pytest.raises(BulletinError) as error:
+        parse_file(path, "f" * 64)
+    assert (error.value.file, error.value.reason, error.value.line) == (
+        "notepad.csv",
+        "returns 'many' is not a whole number",
+        4,
+    )

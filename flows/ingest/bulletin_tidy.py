@@ -10,6 +10,8 @@ from __future__ import annotations
 import codecs
 import csv
 import re
+import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -37,6 +39,8 @@ SPACES = " \u00a0\u202f"  # a space, a no-break space, a narrow no-break space
 COUNT = rf"-?(\d+|\d{{1,3}}(\.\d{{3}})+|\d{{1,3}}(,\d{{3}})+|\d{{1,3}}([{SPACES}]\d{{3}})+)"
 SHARE = r"-?\d+([.,]\d+)?"
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
+# Notepad's "Unicode" is UTF-16 with a byte-order mark: such a file is read through a UTF-8 copy.
+UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 # Each rule: why a row is refused, and the condition that finds it among the file's rows.
 RULES = {
     "period '{period}' is not YYYY, YYYY-MM or YYYY-MM/YYYY-MM": (
@@ -103,7 +107,7 @@ def sniff(path: Path) -> Layout | None:
     """
     with open(path, "rb") as handle:
         head = handle.read(4096).removeprefix(codecs.BOM_UTF8)
-    encoding = "utf-16" if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else "utf-8"
+    encoding = "utf-16" if head[:2] in UTF16_BOMS else "utf-8"
     # Any line end ends the header: a lone CR (old Mac line ends) too.
     text = head.decode(encoding, errors="replace").removeprefix("\ufeff")
     line = next(iter(text.splitlines()), "")
@@ -118,11 +122,9 @@ def sniff(path: Path) -> Layout | None:
 
 
 def header_problem(layout: Layout) -> str | None:
-    """What is wrong with a tidy file's header, in words, or None: another encoding than
-    UTF-8, a missing column, a column named twice, or one this format does not read (a typing
-    error would lose its cells: `publised_on`). Columns without a name are left alone."""
-    if layout.encoding != "utf-8":
-        return f"the file is {layout.encoding.upper()} text: save it as CSV UTF-8"
+    """What is wrong with a tidy file's header, in words, or None: a missing column, a column
+    named twice, or one this format does not read (a typing error would lose its cells:
+    `publised_on`). Columns without a name are left alone."""
     given = [name.lower() for name in layout.names]
     if missing := [name for name in COLUMNS if name not in given]:
         return f"the header lacks the columns {', '.join(missing)}"
@@ -140,9 +142,31 @@ def header_problem(layout: Layout) -> str | None:
 def load(con: duckdb.DuckDBPyConnection, path: Path, sha256: str) -> dict:
     """Append a tidy CSV's rows to `observations`, after checking them; return the edition.
 
-    Raises BulletinError naming every problem of the file at once (each kind of problem with
-    its lines); nothing of a refused file is appended.
+    A file in UTF-16 with a byte-order mark (Notepad's "Unicode") is read through a UTF-8 copy
+    under the same name, in a temporary folder. Raises BulletinError naming every problem of the
+    file at once (each kind of problem with its lines); nothing of a refused file is appended.
     """
+    with open(path, "rb") as handle:
+        utf16 = handle.read(2) in UTF16_BOMS
+    if not utf16:
+        return load_utf8(con, path, sha256)
+    with tempfile.TemporaryDirectory(prefix="tidy-utf16-") as folder:
+        copy = Path(folder) / path.name
+        try:
+            with (
+                open(path, encoding="utf-16", newline="") as source,
+                open(copy, "w", encoding="utf-8", newline="") as target,
+            ):
+                shutil.copyfileobj(source, target, 1 << 20)
+        except UnicodeDecodeError:
+            raise BulletinError(
+                path.name, "the file starts as UTF-16 text but is not UTF-16 throughout"
+            ) from None
+        return load_utf8(con, copy, sha256) | {"encoding": "utf-16"}
+
+
+def load_utf8(con: duckdb.DuckDBPyConnection, path: Path, sha256: str) -> dict:
+    """`load` of a UTF-8 file."""
     file = path.name
     layout = sniff(path)
     if layout is None:
