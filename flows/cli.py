@@ -255,6 +255,7 @@ def report(args: argparse.Namespace) -> int:
     """Write the HTML report of the published file, read-only, and print its path."""
     import duckdb
 
+    from flows.quality.freshness import FreshnessLimits
     from flows.report.html import write_report
 
     settings = Settings.load(warehouse=args.warehouse)
@@ -264,9 +265,9 @@ def report(args: argparse.Namespace) -> int:
         return 1
     try:
         if args.output:
-            page = write_report(settings.warehouse, output)
+            page = write_report(settings.warehouse, output, limits=FreshnessLimits.of(settings))
         else:  # the published report is a member of the published state: put in place as one
-            page = republish_report(settings.warehouse)
+            page = republish_report(settings)
     except duckdb.Error as error:
         reason = str(error).splitlines()[0]
         print(f"{settings.warehouse} is not a warehouse this version can read: {reason}")
@@ -278,16 +279,20 @@ def report(args: argparse.Namespace) -> int:
     return 0
 
 
-def republish_report(warehouse: Path) -> Path:
+def republish_report(settings: Settings) -> Path:
     """Write the published report again, put in place the way a run publishes it; its page."""
     import uuid
 
     from flows import pipeline
     from flows.publish import publish
+    from flows.quality.freshness import FreshnessLimits
 
-    with publish.run_lock(warehouse):
-        pipeline.republish(warehouse, f"report-{uuid.uuid4().hex[:6]}", ("report",))
-    return warehouse.parent / pipeline.REPORT_PAGE
+    limits = FreshnessLimits.of(settings)
+    with publish.run_lock(settings.warehouse):
+        pipeline.republish(
+            settings.warehouse, f"report-{uuid.uuid4().hex[:6]}", limits, ("report",)
+        )
+    return settings.data_dir / pipeline.REPORT_PAGE
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import sys
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -92,9 +93,9 @@ def verify_published(published: Path, fingerprint: str) -> publish.Verdict:
 
 
 @task(name="republish from the published warehouse", cache_policy=NO_CACHE)
-def republish(published: Path, run_id: str, folders: tuple[str, ...]) -> None:
+def republish(published: Path, run_id: str, folders: tuple[str, ...], settings: Settings) -> None:
     """Derived folders written again from the verified published file, put in place."""
-    pipeline.republish(published, run_id, folders)
+    pipeline.republish(published, run_id, folders, limits=FreshnessLimits.of(settings))
 
 
 @task(name="build new warehouse", cache_policy=NO_CACHE, **IO_RETRIES)
@@ -119,10 +120,10 @@ def check_new_warehouse(
 
 # Not retried: a publish that stopped half-way is repaired by the next run, not repeated.
 @task(name="publish new state", cache_policy=NO_CACHE)
-def publish_new_state(stage: Path, published: Path, record: dict) -> str:
+def publish_new_state(stage: Path, settings: Settings, record: dict) -> str:
     """The staged state put in place; or, when nothing was published, why."""
     try:
-        pipeline.publish_state(stage, published, record)
+        pipeline.publish_state(stage, settings.warehouse, record, FreshnessLimits.of(settings))
     except publish.WarehouseHeld as held:
         return str(held)
     return ""
@@ -166,7 +167,13 @@ def nightly(
         logger.info("%d files in the raw folder", report.files)
         fingerprint = pipeline.inputs_fingerprint(folder, settings.expectations_dir)
         verdict = verify_published(settings.warehouse, fingerprint)
-        if not unchanged.settle(verdict, settings.warehouse, report, republish):
+        if not unchanged.settle(
+            verdict,
+            settings.warehouse,
+            report,
+            partial(republish, settings=settings),
+            FreshnessLimits.of(settings),
+        ):
             if verdict.reason:
                 report.notes.append(f"Rebuilt: {verdict.reason}")
             load_and_publish(folder, fingerprint, settings, report)
@@ -216,7 +223,7 @@ def load_and_publish(
             "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "docs": docs.relative_to(stage).as_posix(),
         }
-        held = publish_new_state(stage, settings.warehouse, record)
+        held = publish_new_state(stage, settings, record)
         if held:
             report.stopped = held
         else:

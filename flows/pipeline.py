@@ -7,6 +7,7 @@ import shutil
 from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -25,13 +26,13 @@ from flows.publish import publish
 from flows.quality import freshness
 from flows.quality.gate import Finding, QualityGate
 from flows.report.html import PAGE, write_report
-from flows.settings import Settings, pause_point
+from flows.settings import pause_point
 from flows.warehouse import build as warehouse
 
 # Folders of the published state that are written from the checked warehouse file, by their name
 # beside it: each writer fills its folder of the staging folder, and writes it again from the
 # verified published file when an unchanged run finds it damaged.
-DERIVED: dict[str, publish.Writer] = {publish.MARTS: publish.export_marts, "report": write_report}
+DERIVED = (publish.MARTS, "report")
 # Derived folders that say something about the day they were written (the report judges the
 # figures' freshness on that day): unchanged runs write them again.
 DAILY = ("report",)
@@ -196,37 +197,51 @@ def check_warehouse(
     return findings
 
 
-def publish_state(stage: Path, published: Path, record: dict) -> None:
+def writers(limits: freshness.FreshnessLimits) -> dict[str, publish.Writer]:
+    """The writer of each derived folder; the report judges freshness with the run's limits."""
+    return {publish.MARTS: publish.export_marts, "report": partial(write_report, limits=limits)}
+
+
+def publish_state(
+    stage: Path, published: Path, record: dict, limits: freshness.FreshnessLimits
+) -> None:
     """Write the derived folders from the new warehouse in the staging folder, and put the whole
     state in place. Raises publish.WarehouseHeld."""
     new_path = stage / published.name
-    basis = report_basis()  # before the report is written: a day that ends meanwhile is older
-    for folder, write in DERIVED.items():
+    basis = report_basis(limits)  # before the report is written: a day that ends meanwhile is older
+    for folder, write in writers(limits).items():
         write(new_path, stage / folder)
     publish.publish(stage, published, record | {REPORT_BASIS: basis})
 
 
-def report_basis() -> dict:
-    """What a report written now judges by besides the warehouse: the day and the freshness
-    limits ({"day": "2026-01-31", "warn_after_days": 60, "error_after_days": 120})."""
-    return {"day": date.today().isoformat()} | asdict(freshness.FreshnessLimits.of(Settings.load()))
+def report_basis(limits: freshness.FreshnessLimits) -> dict:
+    """What a report written now with the run's freshness limits judges by besides the
+    warehouse: the day and the limits ({"day": "2026-01-31", "warn_after_days": 60, ...})."""
+    return {"day": date.today().isoformat()} | asdict(limits)
 
 
-def report_is_current(manifest: dict) -> bool:
+def report_is_current(manifest: dict, limits: freshness.FreshnessLimits) -> bool:
     """Whether the published report was written on the basis a report written now would have:
     written again, it would differ only in its time of writing."""
-    return manifest.get(REPORT_BASIS) == report_basis()
+    return manifest.get(REPORT_BASIS) == report_basis(limits)
 
 
-def republish(published: Path, run_id: str, folders: Collection[str] = tuple(DERIVED)) -> None:
+def republish(
+    published: Path,
+    run_id: str,
+    folders: Collection[str] = DERIVED,
+    *,
+    limits: freshness.FreshnessLimits,
+) -> None:
     """Write derived folders again from the verified published warehouse, and put them in
     place; the warehouse file and the other members are left as they are."""
     stage = publish.staging_folder(published, run_id)
     stage.mkdir()
     try:
-        basis = report_basis()
+        basis = report_basis(limits)
+        write = writers(limits)
         for folder in folders:
-            DERIVED[folder](published, stage / folder)
+            write[folder](published, stage / folder)
         noted = {REPORT_BASIS: basis} if "report" in folders else {}
         publish.publish(stage, published, noted=noted)
     finally:

@@ -12,16 +12,18 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Collection
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 from flows import pipeline
 from flows.ingest.editions import RawFolder, discover
 from flows.publish import publish
+from flows.quality.freshness import FreshnessLimits
 from flows.report.run_report import RunReport
 from flows.settings import Settings
 
 # Writes derived folders again from the verified published file: pipeline.republish, or the
-# flow's task around it.
+# flow's task around it, bound to the run's freshness limits.
 Republish = Callable[[Path, str, Collection[str]], None]
 
 
@@ -46,7 +48,9 @@ def answer(settings: Settings) -> RunReport | None:
         if verdict.action == "rebuild":
             return None
         report = new_report(settings, folder)
-        settle(verdict, settings.warehouse, report, pipeline.republish)
+        limits = FreshnessLimits.of(settings)
+        republish = partial(pipeline.republish, limits=limits)
+        settle(verdict, settings.warehouse, report, republish, limits)
     return report
 
 
@@ -67,7 +71,11 @@ def verify(published: Path, fingerprint: str) -> publish.Verdict:
 
 
 def settle(
-    verdict: publish.Verdict, published: Path, report: RunReport, republish: Republish
+    verdict: publish.Verdict,
+    published: Path,
+    report: RunReport,
+    republish: Republish,
+    limits: FreshnessLimits,
 ) -> bool:
     """Act on a verdict that needs no build, and record it in the report; False for `rebuild`.
 
@@ -80,7 +88,8 @@ def settle(
         report.kept_editions = len(pipeline.published_state(published)[0])
     elif verdict.action == "unchanged":
         report.unchanged = True
-        if not pipeline.report_is_current(publish.read_manifest(published.parent) or {}):
+        manifest = publish.read_manifest(published.parent) or {}
+        if not pipeline.report_is_current(manifest, limits):
             republish(published, report.run_id, pipeline.DAILY)
         show_published(published, report, with_rejections=True)
     elif verdict.action == "republish":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import struct
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from browser import Rendered, render
 from bs4 import BeautifulSoup
 from conftest import SAMPLE, query
 
-from flows import synthetic
+from flows import pipeline, synthetic
 from flows.nightly import nightly
 from flows.quality.freshness import Freshness, FreshnessLimits
 from flows.report import charts, notation
@@ -320,8 +321,20 @@ def test_report_command(published_sample: Path, tmp_path: Path) -> None:
 
 
 def test_write_report_replaces_the_page_whole(published_sample: Path, tmp_path: Path) -> None:
-    page = write_report(published_sample, tmp_path, today=date(2018, 12, 1))
+    page = write_report(published_sample, tmp_path, FreshnessLimits(60, 120), date(2018, 12, 1))
     assert page == tmp_path / "index.html" and os.listdir(tmp_path) == ["index.html"]
     assert freshness_of(page).startswith(
         "pass the newest edition covers up to 2018-10-31, 31 days before 2018-12-01"
+    )
+
+
+def test_a_republished_report_judges_freshness_by_the_runs_limits(
+    published_sample: Path, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(published_sample.parent, data, ignore=shutil.ignore_patterns("cache"))
+    limits = FreshnessLimits(100_000, 200_000)  # not the settings' defaults
+    pipeline.republish(data / published_sample.name, "limits", ("report",), limits=limits)
+    assert freshness_of(data / "report" / "index.html").startswith(
+        "pass the newest edition covers up to 2018-10-31"
     )

@@ -17,7 +17,6 @@ import jinja2
 from flows import reference
 from flows.quality.freshness import FreshnessLimits
 from flows.report import figures, notation
-from flows.settings import Settings
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 PAGE = "index.html"
@@ -86,18 +85,14 @@ def render(data: figures.ReportData, generated_at: datetime) -> str:
 
 
 def write_report(
-    warehouse: Path,
-    output_dir: Path,
-    today: date | None = None,
-    limits: FreshnessLimits | None = None,
+    warehouse: Path, output_dir: Path, limits: FreshnessLimits, today: date | None = None
 ) -> Path:
     """Write the report of a published warehouse as `output_dir/index.html`; its path.
 
     The page is written beside and renamed over the old one, so a reader never sees half a page.
-    Freshness is judged on `today` (default: the machine's date) with `limits` (default: the
-    settings'). Raises duckdb.Error when the file is not a warehouse of this project.
+    Freshness is judged on `today` (default: the machine's date) with `limits` (the run's
+    settings). Raises duckdb.Error when the file is not a warehouse of this project.
     """
-    limits = limits or FreshnessLimits.of(Settings.load())
     data = figures.read(warehouse, today or date.today(), limits)
     page = render(data, datetime.now(UTC))
     output_dir.mkdir(parents=True, exist_ok=True)
