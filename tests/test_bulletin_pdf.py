@@ -189,6 +189,12 @@ def test_pdf_and_french_editions_are_published_with_their_page(
     write_with_unknown_table(sample_text, raw / "factsheet-2018-10.pdf")
     shutil.copy(factsheets[("two-columns", "fr")], raw / "fiche-2018-10.pdf")
     (raw / "retour-volontaire-2018-10.txt").write_text(french(sample_text), encoding="utf-8")
+    # The press gives another 2017 total: a disagreement whose PDF values name their page.
+    (raw / "press-2017.csv").write_text(
+        "period,organiser,country,category,channel,returns,share_pct,source,published_on\n"
+        "2017,,,,,3800,,Pers,2018-01-15\n",
+        encoding="utf-8",
+    )
     target = tmp_path / "warehouse.duckdb"
     report = nightly(raw_dir=str(raw), warehouse=str(target))
     assert report.published and report.exit_code == 0, report.markdown()
@@ -217,19 +223,57 @@ def test_pdf_and_french_editions_are_published_with_their_page(
             " from core.fact_returns as fact join core.dim_bulletin as bulletin"
             " using (bulletin_key) group by all order by all"
         ).fetchall()
+        # Pages of footnotes, of each edition's figures and of the values in marts.revisions.
+        footnotes = con.sql(
+            "select bulletin.file_name, footnote_mark, footnote_text, source_page, source_line"
+            " from core.dim_footnote join core.dim_bulletin as bulletin using (bulletin_key)"
+            " order by all"
+        ).fetchall()
+        edition_figures = con.sql(
+            "select bulletin.file_name, count(*), count(figures.source_page)"
+            " from core.edition_figures as figures join core.dim_bulletin as bulletin"
+            " using (bulletin_key) where not figures.is_derived group by all order by all"
+        ).fetchall()
+        revisions = con.sql(
+            "select bulletin, value, source_page, source_line from marts.revisions"
+            " where period_code = '2017' and country_code = '_T' and measure = 'returns'"
+            " order by bulletin"
+        ).fetchall()
     finally:
         con.close()
     assert bulletins == [
         ("factsheet-2018-10.pdf", "pdf", "nl"),
         ("fiche-2018-10.pdf", "pdf", "fr"),
+        ("press-2017.csv", "utf-8", "und"),
         ("retour-volontaire-2018-10.txt", "utf-8", "fr"),
     ]
     # Every figure of each edition; a PDF's with its page, a text's without.
     assert facts == [
         ("factsheet-2018-10.pdf", 77, 77),
         ("fiche-2018-10.pdf", 77, 77),
+        ("press-2017.csv", 1, 0),
         ("retour-volontaire-2018-10.txt", 77, 0),
     ]
+    assert [(file, total == paged) for file, total, paged in edition_figures] == [
+        ("factsheet-2018-10.pdf", True),
+        ("fiche-2018-10.pdf", True),
+        ("press-2017.csv", False),
+        ("retour-volontaire-2018-10.txt", False),
+    ]
+    assert [file for file, *_ in footnotes if file.endswith(".pdf")]
+    for file, mark, footnote, page, line in footnotes:
+        if file.endswith(".pdf"):
+            assert rebuilt(raw / file)[(page, line)].startswith(mark), (file, mark, footnote)
+        else:
+            assert page is None and line
+    assert [(file, value, page is None) for file, value, page, _ in revisions] == [
+        ("factsheet-2018-10.pdf", 3827, False),
+        ("fiche-2018-10.pdf", 3827, False),
+        ("press-2017.csv", 3800, True),
+        ("retour-volontaire-2018-10.txt", 3827, True),
+    ]
+    for file, _, page, line in revisions[:2]:
+        assert "3827" in digits(rebuilt(raw / file)[(page, line)])  # the monthly table's total
     for file, page, line, returns in lineage[:2]:
         assert returns == 483
         assert rebuilt(raw / file)[(page, line)] in ("Oekraïne 483", "Ukraine 483")

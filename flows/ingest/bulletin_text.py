@@ -438,7 +438,10 @@ def parse(lines: list[str], file: str, origins: list[tuple[int, int]] | None = N
             schema=RAW_SCHEMA,
             orient="row",
         ),
-        footnotes=[footnote | {"line": text.origin(footnote["line"])[1]} for footnote in footnotes],
+        footnotes=[
+            footnote | dict(zip(("page", "line"), text.origin(footnote["line"]), strict=True))
+            for footnote in footnotes
+        ],
         warnings=warnings,
     )
 

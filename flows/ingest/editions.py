@@ -55,7 +55,9 @@ create table if not exists editions (
     published_on varchar, parsed_at varchar, warnings varchar
 );
 create table if not exists rejections (sha256 varchar, reason varchar, line integer, page integer);
-create table if not exists footnotes (sha256 varchar, mark varchar, text varchar, line integer);
+create table if not exists footnotes (
+    sha256 varchar, mark varchar, text varchar, line integer, page integer
+);
 create table if not exists staged_editions (sha256 varchar);
 """
 # Rows of editions whose writing did not finish (a killed run): removed before any use.

@@ -9,5 +9,6 @@ select
     source.mark as footnote_mark,
     -- attributes
     source.text as footnote_text,
-    source.line as source_line
+    source.line as source_line,
+    source.page as source_page
 from source

@@ -22,6 +22,7 @@ with fact as (
         -- lineage
         fact.footnote_marks,
         fact.source_line,
+        fact.source_page,
         (organiser.organiser_code != '_T')::int + (country.country_code != '_T')::int
         + (category.category_code != '_T')::int
         + (channel.channel_code != '_T')::int as dimensions_broken_down
@@ -58,6 +59,9 @@ published as (
         arg_min(
             fact.source_line, {'no_count': fact.returns is null, 'priority': fact.table_priority}
         ) as source_line,
+        arg_min(
+            fact.source_page, {'no_count': fact.returns is null, 'priority': fact.table_priority}
+        ) as source_page,
         null::varchar as derivation
     from fact
     where fact.dimensions_broken_down <= 1
@@ -273,9 +277,10 @@ select
     tabled.returns,
     tabled.share_pct,
     tabled.derivation is not null as is_derived,
-    -- lineage: how a derived count was made, the table and line of a published one
+    -- lineage: how a derived count was made, the table, line and page of a published one
     tabled.derivation,
     coalesce(tabled.source_table_code, tabled.table_code) as source_table_code,
     coalesce(tabled.footnote_marks, '') as footnote_marks,
-    tabled.source_line
+    tabled.source_line,
+    tabled.source_page
 from tabled

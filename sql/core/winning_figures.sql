@@ -95,6 +95,7 @@ select
     winners.source_table_code,
     winners.footnote_marks,
     winners.source_line,
+    winners.source_page,
     winners.share_bulletin_key,
     share_bulletin.file_name as share_bulletin
 from winners

@@ -153,6 +153,7 @@ select
     kinds.published_on,
     kinds.source_table_code,
     kinds.source_line,
+    kinds.source_page,
     kinds.sha256
 from kinds
 inner join core.dim_period as period on period.period_key = kinds.period_key
