@@ -39,6 +39,16 @@ DAILY = ("report",)
 REPORT_PAGE = f"report/{PAGE}"
 # The manifest's record of what the published report judged by besides the warehouse.
 REPORT_BASIS = "report_basis"
+# Where a bulletin's row is, for the checks: its page (0 outside a PDF) and line in one integer
+# that sorts as the file reads, so that "the first offending row" is found across a PDF's pages
+# with plain min and arg_min; these macros split it again for messages and results.
+PLACE = "(coalesce(staged.page_number, 0)::bigint << 32) + staged.line_number"
+PLACE_MACROS = """
+create or replace temp macro place_line(place) as (place & 4294967295)::integer;
+create or replace temp macro place_page(place) as nullif(place >> 32, 0)::integer;
+create or replace temp macro place_text(place) as
+    if(place >> 32 > 0, 'page ' || (place >> 32) || ', ', '') || 'line ' || (place & 4294967295);
+"""
 
 
 @dataclass
@@ -92,7 +102,8 @@ def duplicate_findings(editions: list[Edition]) -> list[Finding]:
 
 def attach_store(con: duckdb.DuckDBPyConnection, editions: list[Edition], cache_dir: Path) -> None:
     """Attach the store read-only, with `accepted` (the editions of this run, by their current
-    file names) and `staged_observations` (their staged rows, with file, line and subject)."""
+    file names) and `staged_observations` (their staged rows, with file, line, place and
+    subject; see PLACE)."""
     con.execute("attach ? as store (read_only)", [str(store_path(cache_dir))])
     columns = {"sha256": pl.String, "file_name": pl.String, **EDITION_COLUMNS}
     accepted = pl.DataFrame(
@@ -106,9 +117,10 @@ def attach_store(con: duckdb.DuckDBPyConnection, editions: list[Edition], cache_
     con.execute(
         "create temp view staged_observations as"
         " select staged.*, accepted.file_name as file, staged.line_number as line,"
-        " staged.row_label || ' ' || staged.period_code as subject"
+        f" {PLACE} as place, staged.row_label || ' ' || staged.period_code as subject"
         " from store.staged as staged inner join accepted using (sha256)"
     )
+    con.execute(PLACE_MACROS)
 
 
 def check_bulletins(editions: list[Edition], gate: QualityGate, cache_dir: Path) -> Checked:
@@ -142,13 +154,14 @@ def check_bulletins(editions: list[Edition], gate: QualityGate, cache_dir: Path)
 
 def rejection(edition: Edition, failed: list[Finding]) -> Rejection:
     """One rejection naming every critical check a bulletin fails, the first line first."""
-    failed = sorted(failed, key=lambda f: (f.line is None, f.line or 0))
+    failed = sorted(failed, key=lambda f: (f.line is None, f.page or 0, f.line or 0))
     return Rejection(
         edition.file_name,
         edition.sha256,
         "; ".join(f"fails {f.expectation}: {f.observed}" for f in failed),
         failed[0].line,
         check=", ".join(f.expectation for f in failed),
+        page=failed[0].page,
     )
 
 

@@ -189,6 +189,10 @@ def test_pdf_and_french_editions_are_published_with_their_page(
     write_with_unknown_table(sample_text, raw / "factsheet-2018-10.pdf")
     shutil.copy(factsheets[("two-columns", "fr")], raw / "fiche-2018-10.pdf")
     (raw / "retour-volontaire-2018-10.txt").write_text(french(sample_text), encoding="utf-8")
+    # A factsheet with a country no list knows: rejected, naming the page and line.
+    write_factsheet(
+        sample_text.replace("Irak 161", "Atlantis 161"), "charts", raw / "atlantis.pdf", "nl"
+    )
     # The press gives another 2017 total: a disagreement whose PDF values name their page.
     (raw / "press-2017.csv").write_text(
         "period,organiser,country,category,channel,returns,share_pct,source,published_on\n"
@@ -197,7 +201,24 @@ def test_pdf_and_french_editions_are_published_with_their_page(
     )
     target = tmp_path / "warehouse.duckdb"
     report = nightly(raw_dir=str(raw), warehouse=str(target))
-    assert report.published and report.exit_code == 0, report.markdown()
+    assert report.published and report.exit_code == 1, report.markdown()
+    [rejected] = report.rejected
+    found = re.fullmatch(
+        r"atlantis.pdf, page (\d), line (\d+): fails every_country_resolved:"
+        r" no country code for 'Atlantis' \(page \1, line \2\)",
+        str(rejected),
+    )
+    assert found, str(rejected)
+    assert rebuilt(raw / "atlantis.pdf")[(int(found[1]), int(found[2]))] == "Atlantis 161"
+    # The checks' messages on a PDF name the page of each line.
+    found = re.search(
+        r"factsheet-2018-10.pdf: published_shares_agree_with_counts \(warning\) failed:"
+        r" Asielzoekers 2018-01/2018-10: stated 15, computed 18 \(page (\d), line (\d+)\)",
+        report.terminal(),
+    )
+    assert found, report.terminal()
+    page, line = int(found[1]), int(found[2])
+    assert rebuilt(raw / "factsheet-2018-10.pdf")[(page, line)].startswith("Asielzoekers")
     assert re.search(
         r"factsheet-2018-10.pdf: every_table_is_known \(warning\) failed: page \d, lines \d+ to",
         report.terminal(),

@@ -51,6 +51,7 @@ class Finding:
     observed: str
     bulletin: str | None = None
     line: int | None = None
+    page: int | None = None  # of a PDF, where the line is
     details: list[dict] = field(default_factory=list)
     layer: str = "warehouse"  # of its suite: a critical failure of the warehouse layer blocks
 
@@ -323,6 +324,7 @@ def summarise(rows: list[dict], meta: dict) -> str:
     """The offending rows in words: subject, label, stated and computed figures, line; or the
     row's own account where the suite names a `message_column`."""
     line_column = meta.get("line_column", "line")
+    page_column = page_column_of(line_column)
     parts = []
     for row in rows[:5]:
         if message := row.get(meta.get("message_column", "")):
@@ -334,7 +336,8 @@ def summarise(rows: list[dict], meta: dict) -> str:
         if row.get("stated") is not None and row.get("computed") is not None:
             text += f": stated {row['stated']:g}, computed {row['computed']:g}"
         if row.get(line_column):
-            text += f" (line {row[line_column]})"
+            page = f"page {row[page_column]}, " if row.get(page_column) else ""
+            text += f" ({page}line {row[line_column]})"
         parts.append(text)
     more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
     return "; ".join(parts) + more
@@ -367,12 +370,21 @@ def for_batch(finding: Finding, files: list[str]) -> list[Finding]:
 def failure(base: Finding, rows: list[dict], meta: dict, file: str | None) -> Finding:
     """A failed finding with its offending rows, in line order, and the line of the first."""
     column = meta.get("line_column", "line")
-    rows = sorted(rows, key=lambda row: (row.get(column) is None, row.get(column) or 0))
-    lines = [row[column] for row in rows if row.get(column)]
+    page = page_column_of(column)
+    rows = sorted(
+        rows, key=lambda row: (not row.get(column), row.get(page) or 0, row.get(column) or 0)
+    )
+    first = rows[0] if rows and rows[0].get(column) else {}
     return replace(
         base,
         observed=summarise(rows, meta) if rows else base.observed or "failed, naming no value",
         bulletin=file,
-        line=min(lines) if lines else None,
+        line=first.get(column),
+        page=first.get(page),
         details=rows,
     )
+
+
+def page_column_of(line_column: str) -> str:
+    """The column giving the page of a PDF beside a line column: page, min_returns_page, ..."""
+    return line_column.removesuffix("line") + "page"

@@ -16,6 +16,7 @@ import jinja2
 
 from flows import reference
 from flows.quality.freshness import FreshnessLimits
+from flows.quality.gate import page_column_of
 from flows.report import figures, notation
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -36,18 +37,22 @@ def environment() -> jinja2.Environment:
 
 
 def offending(details: list[dict], bulletin: str | None) -> list[dict]:
-    """A failed expectation's offending rows as file, line and the other values, in words."""
+    """A failed expectation's offending rows as file, page (of a PDF), line and the other values,
+    in words."""
     found = []
     for row in details:
         line_key = next((key for key in row if key == "line" or key.endswith("_line")), None)
+        page_key = page_column_of(line_key) if line_key else None
         found.append(
             {
                 "file": row.get("file") or row.get("bulletin") or bulletin or "",
                 "line": row.get(line_key) if line_key else None,
+                "page": row.get(page_key) if page_key else None,
                 "values": "; ".join(
                     f"{key} {value:g}" if isinstance(value, float) else f"{key} {value}"
                     for key, value in row.items()
-                    if key not in ("file", "bulletin", line_key) and value not in (None, "")
+                    if key not in ("file", "bulletin", line_key, page_key)
+                    and value not in (None, "")
                 ),
             }
         )

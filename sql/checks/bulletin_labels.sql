@@ -1,10 +1,11 @@
 -- checks.bulletin_labels: one row per bulletin and dimension: how many of its labels resolve to
--- no code, and every one of them with its first line; the bulletin suite asserts there are none
+-- no code, and every one of them with its first place (page and line); the bulletin suite asserts
+-- there are none
 with staged as (
     select * from staged_observations
 ),
 
--- one pass over the rows: each combination of unresolved labels once, with its first line
+-- one pass over the rows: each combination of unresolved labels once, with its first place
 combinations as materialized (
     select
         staged.file,
@@ -12,34 +13,32 @@ combinations as materialized (
         staged.unresolved_country,
         staged.unresolved_category,
         staged.unresolved_channel,
-        min(staged.line_number) as line_number
+        min(staged.place) as place
     from staged
     group by all
 ),
 
 labels as (
     select combinations.file, 'organiser' as dimension, combinations.unresolved_organiser as label,
-        combinations.line_number
+        combinations.place
     from combinations
     where combinations.unresolved_organiser is not null
     union all
-    select combinations.file, 'country', combinations.unresolved_country, combinations.line_number
+    select combinations.file, 'country', combinations.unresolved_country, combinations.place
     from combinations
     where combinations.unresolved_country is not null
     union all
-    select combinations.file, 'category', combinations.unresolved_category,
-        combinations.line_number
+    select combinations.file, 'category', combinations.unresolved_category, combinations.place
     from combinations
     where combinations.unresolved_category is not null
     union all
-    select combinations.file, 'channel', combinations.unresolved_channel,
-        combinations.line_number
+    select combinations.file, 'channel', combinations.unresolved_channel, combinations.place
     from combinations
     where combinations.unresolved_channel is not null
 ),
 
 distinct_labels as (
-    select labels.file, labels.dimension, labels.label, min(labels.line_number) as line
+    select labels.file, labels.dimension, labels.label, min(labels.place) as place
     from labels
     group by labels.file, labels.dimension, labels.label
 ),
@@ -59,11 +58,12 @@ select
     dimensions.dimension as subject,
     -- what did not resolve
     count(distinct_labels.label) as unresolved_labels,
-    min(distinct_labels.line) as line,
+    place_line(min(distinct_labels.place)) as line,
+    place_page(min(distinct_labels.place)) as page,
     'no ' || dimensions.dimension || ' code for '
     || string_agg(
-        '''' || distinct_labels.label || ''' (line ' || distinct_labels.line || ')', ', '
-        order by distinct_labels.line, distinct_labels.label
+        '''' || distinct_labels.label || ''' (' || place_text(distinct_labels.place) || ')', ', '
+        order by distinct_labels.place, distinct_labels.label
     ) as message
 from files
 cross join dimensions

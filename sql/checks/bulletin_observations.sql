@@ -1,7 +1,8 @@
 -- checks.bulletin_observations: one row per bulletin, table and period, summarising its
 -- observations (smallest and largest figures, duplicates, months outside the coverage) with the
--- line and label of the first offending row; the bulletin suite asserts on it (labels without a
--- code: checks.bulletin_labels)
+-- page, line and label of the first offending row; the bulletin suite asserts on it (labels
+-- without a code: checks.bulletin_labels). Rows are found by their `place` (page and line in one
+-- integer that sorts as the file reads), split into page and line at the end.
 with staged as (
     select * from staged_observations
 ),
@@ -13,8 +14,8 @@ repeated as (
         staged.table_code,
         staged.period_code,
         count(*) as observations,
-        max(staged.line_number) as line,
-        arg_max(staged.row_label, staged.line_number) as label
+        max(staged.place) as place,
+        arg_max(staged.row_label, staged.place) as label
     from staged
     group by
         staged.file, staged.table_code, staged.period_code, staged.organiser_code,
@@ -35,8 +36,8 @@ duplicates as (
         repeated.table_code,
         repeated.period_code,
         sum(repeated.observations) as duplicate_observations,
-        arg_min(repeated.label, repeated.line) as duplicate_observation,
-        min(repeated.line) as duplicate_observation_line
+        arg_min(repeated.label, repeated.place) as duplicate_observation,
+        min(repeated.place) as duplicate_observation_place
     from repeated
     group by repeated.file, repeated.table_code, repeated.period_code
 ),
@@ -48,35 +49,51 @@ summary as (
         staged.table_code,
         staged.period_code,
         staged.table_code || ' ' || staged.period_code as subject,
-        min(staged.line_number) as line,
+        min(staged.place) as place,
         count(*) as observations,
         -- figures
         min(staged.returns) as min_returns,
-        arg_min(staged.line_number, staged.returns) as min_returns_line,
+        arg_min(staged.place, staged.returns) as min_returns_place,
         arg_min(staged.row_label, staged.returns) as min_returns_label,
         max(staged.returns) as max_returns,
-        arg_max(staged.line_number, staged.returns) as max_returns_line,
+        arg_max(staged.place, staged.returns) as max_returns_place,
         min(staged.share_pct) as min_share_pct,
-        arg_min(staged.line_number, staged.share_pct) as min_share_pct_line,
+        arg_min(staged.place, staged.share_pct) as min_share_pct_place,
         max(staged.share_pct) as max_share_pct,
-        arg_max(staged.line_number, staged.share_pct) as max_share_pct_line,
+        arg_max(staged.place, staged.share_pct) as max_share_pct_place,
         -- report-year figures after the coverage end
         count(*) filter (where not staged.is_within_coverage) as months_after_coverage,
-        arg_min(staged.row_label, staged.line_number) filter (
+        arg_min(staged.row_label, staged.place) filter (
             where not staged.is_within_coverage
         ) as month_after_coverage,
-        min(staged.line_number) filter (
+        min(staged.place) filter (
             where not staged.is_within_coverage
-        ) as month_after_coverage_line
+        ) as month_after_coverage_place
     from staged
     group by staged.file, staged.table_code, staged.period_code
 )
 
 select
-    summary.*,
+    summary.* exclude (
+        place, min_returns_place, max_returns_place, min_share_pct_place, max_share_pct_place,
+        month_after_coverage_place
+    ),
+    place_line(summary.place) as line,
+    place_page(summary.place) as page,
+    place_line(summary.min_returns_place) as min_returns_line,
+    place_page(summary.min_returns_place) as min_returns_page,
+    place_line(summary.max_returns_place) as max_returns_line,
+    place_page(summary.max_returns_place) as max_returns_page,
+    place_line(summary.min_share_pct_place) as min_share_pct_line,
+    place_page(summary.min_share_pct_place) as min_share_pct_page,
+    place_line(summary.max_share_pct_place) as max_share_pct_line,
+    place_page(summary.max_share_pct_place) as max_share_pct_page,
+    place_line(summary.month_after_coverage_place) as month_after_coverage_line,
+    place_page(summary.month_after_coverage_place) as month_after_coverage_page,
     coalesce(duplicates.duplicate_observations, 0) as duplicate_observations,
     duplicates.duplicate_observation,
-    duplicates.duplicate_observation_line
+    place_line(duplicates.duplicate_observation_place) as duplicate_observation_line,
+    place_page(duplicates.duplicate_observation_place) as duplicate_observation_page
 from summary
 left join duplicates
     on duplicates.file = summary.file

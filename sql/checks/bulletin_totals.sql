@@ -1,5 +1,6 @@
 -- checks.bulletin_totals: one row per stated total (or share) of a bulletin and what its parts
--- add up to; the bulletin suites assert on `difference`
+-- add up to; the bulletin suites assert on `difference`. Rows are found by their `place` (page and
+-- line in one integer that sorts as the file reads), split into page and line at the end.
 with staged as (
     select * from staged_observations
 ),
@@ -13,7 +14,7 @@ months_vs_total as (
     select
         'months_vs_total' as check_name,
         totals.file,
-        totals.line_number as line,
+        totals.place,
         totals.organiser_code || ' ' || totals.period_code as subject,
         totals.returns as stated,
         sum(months.returns) as computed
@@ -32,7 +33,7 @@ organisers_vs_total as (
     select
         'organisers_vs_total' as check_name,
         staged.file,
-        min(staged.line_number) as line,
+        min(staged.place) as place,
         staged.period_code as subject,
         max(staged.returns) filter (where staged.organiser_code = '_T') as stated,
         sum(staged.returns) filter (where staged.organiser_code != '_T') as computed
@@ -84,8 +85,8 @@ codes as materialized (
         any_value(parts.top_parts) as top_parts,
         sum(parts.returns) as returns,
         sum(parts.share_pct) as share_pct,
-        min(parts.line_number) as first_line,
-        max(parts.line_number) as last_line
+        min(parts.place) as first_place,
+        max(parts.place) as last_place
     from parts
     group by
         parts.table_code, parts.file, parts.period_code, parts.breakdown_code, parts.top_code
@@ -128,9 +129,9 @@ breakdowns as (
         codes.file,
         codes.period_code,
         coalesce(
-            max(codes.last_line) filter (where codes.breakdown_code = '_T'),
-            min(codes.first_line)
-        ) as line,
+            max(codes.last_place) filter (where codes.breakdown_code = '_T'),
+            min(codes.first_place)
+        ) as place,
         max(codes.returns) filter (where codes.breakdown_code = '_T') as stated,
         sum(codes.returns) filter (
             where codes.breakdown_code != '_T' and (
@@ -167,7 +168,7 @@ parts_vs_total as (
             else 'partial_list_vs_total'
         end as check_name,
         breakdowns.file,
-        breakdowns.line,
+        breakdowns.place,
         breakdowns.period_code as subject,
         breakdowns.stated,
         breakdowns.computed,
@@ -181,7 +182,7 @@ parts_vs_parent as (
     select
         lower(codes.table_code) || '_parts_vs_parent' as check_name,
         codes.file,
-        max(codes.last_line) filter (where codes.breakdown_code = codes.top_code) as line,
+        max(codes.last_place) filter (where codes.breakdown_code = codes.top_code) as place,
         codes.period_code || ' ' || codes.top_code as subject,
         max(codes.returns) filter (where codes.breakdown_code = codes.top_code) as stated,
         sum(codes.returns) filter (where codes.breakdown_code != codes.top_code) as computed,
@@ -200,7 +201,7 @@ shares_vs_100 as (
     select
         if(breakdowns.is_complete, 'shares_vs_100', 'partial_shares_vs_100') as check_name,
         breakdowns.file,
-        breakdowns.line,
+        breakdowns.place,
         breakdowns.table_code || ' ' || breakdowns.period_code as subject,
         100 as stated,
         breakdowns.share_sum as computed,
@@ -212,7 +213,7 @@ shares_vs_100 as (
             'the shares published (' || breakdowns.shared_codes || ', a partial list) add up to '
             || round(breakdowns.share_sum, 1) || ', more than 100'
         )
-        || ' (line ' || breakdowns.line || ')' as message
+        || ' (' || place_text(breakdowns.place) || ')' as message
     from breakdowns
     where breakdowns.share_sum is not null
 ),
@@ -222,7 +223,7 @@ shares_vs_counts as (
     select
         'shares_vs_counts' as check_name,
         parts.file,
-        parts.line_number as line,
+        parts.place,
         parts.row_label || ' ' || parts.period_code as subject,
         parts.share_pct as stated,
         round(100.0 * parts.returns / breakdowns.stated, 1) as computed
@@ -243,7 +244,7 @@ category_total_vs_other_tables as (
     select
         'category_total_vs_other_tables' as check_name,
         categories.file,
-        categories.line,
+        categories.place,
         others.table_code || ' ' || categories.period_code as subject,
         others.returns as stated,
         categories.stated as computed
@@ -262,7 +263,7 @@ history_vs_monthly as (
     select
         'history_vs_monthly' as check_name,
         history.file,
-        history.line_number as line,
+        history.place,
         history.period_code as subject,
         monthly.returns as stated,
         history.returns as computed
@@ -289,7 +290,8 @@ checks as (
 select
     checks.check_name,
     checks.file,
-    checks.line,
+    place_line(checks.place) as line,
+    place_page(checks.place) as page,
     checks.subject,
     checks.stated::double as stated,
     checks.computed::double as computed,
