@@ -71,31 +71,24 @@ summary as (
         ) as month_after_coverage_place
     from staged
     group by staged.file, staged.table_code, staged.period_code
+),
+
+checked as (
+    select
+        summary.*,
+        coalesce(duplicates.duplicate_observations, 0) as duplicate_observations,
+        duplicates.duplicate_observation,
+        duplicates.duplicate_observation_place
+    from summary
+    left join duplicates
+        on duplicates.file = summary.file
+        and duplicates.table_code = summary.table_code
+        and duplicates.period_code = summary.period_code
 )
 
+-- each place split into its line and page: min_returns_place gives min_returns_line and _page
 select
-    summary.* exclude (
-        place, min_returns_place, max_returns_place, min_share_pct_place, max_share_pct_place,
-        month_after_coverage_place
-    ),
-    place_line(summary.place) as line,
-    place_page(summary.place) as page,
-    place_line(summary.min_returns_place) as min_returns_line,
-    place_page(summary.min_returns_place) as min_returns_page,
-    place_line(summary.max_returns_place) as max_returns_line,
-    place_page(summary.max_returns_place) as max_returns_page,
-    place_line(summary.min_share_pct_place) as min_share_pct_line,
-    place_page(summary.min_share_pct_place) as min_share_pct_page,
-    place_line(summary.max_share_pct_place) as max_share_pct_line,
-    place_page(summary.max_share_pct_place) as max_share_pct_page,
-    place_line(summary.month_after_coverage_place) as month_after_coverage_line,
-    place_page(summary.month_after_coverage_place) as month_after_coverage_page,
-    coalesce(duplicates.duplicate_observations, 0) as duplicate_observations,
-    duplicates.duplicate_observation,
-    place_line(duplicates.duplicate_observation_place) as duplicate_observation_line,
-    place_page(duplicates.duplicate_observation_place) as duplicate_observation_page
-from summary
-left join duplicates
-    on duplicates.file = summary.file
-    and duplicates.table_code = summary.table_code
-    and duplicates.period_code = summary.period_code
+    columns(lambda name: name not like '%place'),
+    place_line(columns('^(.*)place$')) as '\1line',
+    place_page(columns('^(.*)place$')) as '\1page'
+from checked
