@@ -290,7 +290,7 @@ def republish_report(settings: Settings) -> Path:
     limits = FreshnessLimits.of(settings)
     with publish.run_lock(settings.warehouse):
         pipeline.republish(
-            settings.warehouse, f"report-{uuid.uuid4().hex[:6]}", limits, ("report",)
+            settings.warehouse, f"report-{uuid.uuid4().hex[:6]}", ("report",), limits=limits
         )
     return settings.data_dir / pipeline.REPORT_PAGE
 
