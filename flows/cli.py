@@ -19,6 +19,9 @@ from flows.settings import ENV_PREFIX, PROJECT_DIR, Settings, SettingsError
 if TYPE_CHECKING:
     from flows.report.run_report import RunReport
 
+# How long the run's last log lines and events may take to reach its Prefect server: a busy
+# machine sends thousands of warnings' lines slowly, and the server stops right after.
+DRAIN_SECONDS = 120
 # What `--help` says of the exit status and the variables of each command.
 EXIT_STATUS = """exit status:
   0  published (warnings allowed), or nothing changed
@@ -93,8 +96,22 @@ def prefect_api(meanwhile: Callable[[], object] = lambda: None) -> Iterator[None
             yield
         finally:
             # The run's last log lines and events reach the server before it stops.
-            APILogWorker.drain_all(timeout=10)
-            EventsWorker.drain_all(timeout=10)
+            _, unsent = APILogWorker.drain_all(timeout=DRAIN_SECONDS)
+            EventsWorker.drain_all(timeout=DRAIN_SECONDS)
+            if unsent:
+                give_up_sending_logs()
+
+
+def give_up_sending_logs() -> None:
+    """Say in one line that the UI misses the run's last log lines, and keep Prefect quiet."""
+    print(
+        f"the Prefect server did not take the run's last log lines within {DRAIN_SECONDS} s:"
+        " its UI may miss them (the run summary below has them all)",
+        file=sys.stderr,
+    )
+    # Prefect's log worker writes "--- Error logging to API ---" for every batch it still
+    # holds once the server has stopped; the standard library's switch is the one it honours.
+    logging.raiseExceptions = False
 
 
 def run(args: argparse.Namespace) -> int:

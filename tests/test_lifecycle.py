@@ -102,3 +102,36 @@ def test_serve_stopped_while_it_starts_says_so_and_leaves_no_server(
     assert stdout.endswith("Stopped.\n")
     assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
     assert wait_for(lambda: not servers_of(home), timeout=60), servers_of(home)
+
+
+LOGS_LEFT_UNSENT = """
+import logging
+from prefect import flow, get_run_logger
+from flows import cli
+
+cli.DRAIN_SECONDS = 0  # the server stops before it has taken the run's log lines
+
+@flow
+def chatty():
+    logger = get_run_logger()
+    for number in range(2000):
+        logger.warning("warning %d of a run with many warnings", number)
+
+with cli.prefect_api():
+    chatty()
+print("done")
+"""
+
+
+def test_log_lines_the_server_did_not_take_are_one_line_not_errors(tmp_path: Path) -> None:
+    env = os.environ | {"PREFECT_HOME": str(tmp_path / "prefect-home")}
+    env.pop("PREFECT_API_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-c", LOGS_LEFT_UNSENT],
+        env=env, capture_output=True, text=True, timeout=1200,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith("done")
+    assert "Error logging to API" not in done.stderr
+    assert "did not take the run's last log lines within 0 s" in done.stderr
+    assert not servers_of(tmp_path / "prefect-home")
