@@ -111,6 +111,17 @@ def test_a_tidy_file_breaking_a_critical_expectation_is_rejected(
     assert critical_failures(report) == {expectation}
 
 
+def test_a_tidy_rejection_names_the_row_as_typed_and_its_figure(
+    raw_dir: Path, tmp_path: Path
+) -> None:
+    (raw_dir / "typed.csv").write_text(TIDY + "2019,,,,,-3,\n2019,FEDASIL,Roemenië,,,-7,\n")
+    report = nightly(raw_dir=str(raw_dir), warehouse=str(tmp_path / "w.duckdb"))
+    assert [str(r) for r in report.rejected] == [
+        "typed.csv, line 2: fails no_negative_counts: MONTHLY 2019: '_T' is -3 (line 2);"
+        " COUNTRY 2019: 'FEDASIL, Roemenië' is -7 (line 3)"
+    ]
+
+
 def test_rejection_names_the_line_and_the_figures(raw_dir: Path, sample_text: str) -> None:
     (raw_dir / "broken.txt").write_text(BROKEN["countries_add_up_to_stated_total"](sample_text))
     report = nightly(raw_dir=str(raw_dir), warehouse=str(raw_dir.parent / "w.duckdb"))

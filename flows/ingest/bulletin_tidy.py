@@ -27,6 +27,7 @@ from flows.errors import BulletinError
 COLUMNS = ("period", "organiser", "country", "category", "channel", "returns", "share_pct")
 OPTIONAL_COLUMNS = ("footnote", "source", "published_on")
 DIMENSIONS = ("organiser", "country", "category", "channel")
+LABEL_CELLS = ", ".join(f"nullif({name}, '')" for name in DIMENSIONS)
 # The separators a header may use: commas, or semicolons as Excel writes in a Belgian locale.
 DELIMITERS = (",", ";")
 # More digits than any count or share has: beyond them a figure is a typing error, and a
@@ -206,7 +207,10 @@ def load_utf8(con: duckdb.DuckDBPyConnection, path: Path, sha256: str) -> dict:
             select
                 $sha256 as sha256,
                 {TABLE_CODE} as table_code,
-                concat_ws('|', organiser, country, category, channel) as row_label,
+                -- the row's cells as typed, as a bulletin's row label reads ('_T': a total)
+                coalesce(
+                    nullif(concat_ws(', ', {LABEL_CELLS}), ''), '_T'
+                ) as row_label,
                 'returns|share_pct' as column_label,
                 period,
                 organiser as organiser_label,

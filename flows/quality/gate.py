@@ -333,6 +333,8 @@ def summarise(rows: list[dict], meta: dict) -> str:
         text = str(row.get("subject", ""))
         if (detail := row.get(meta.get("detail_column", ""))) is not None:
             text += f": '{detail}'"
+        if (value := row.get(meta.get("value_column", ""))) is not None:
+            text += f" is {value:g}"
         if row.get("stated") is not None and row.get("computed") is not None:
             text += f": stated {row['stated']:g}, computed {row['computed']:g}"
         if row.get(line_column):
