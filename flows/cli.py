@@ -202,17 +202,25 @@ def serve(args: argparse.Namespace) -> int:
             server, url = local_server.start(args.port)
             os.environ["PREFECT_API_URL"] = f"{url}/api"
             print(f"Prefect UI: {url} (state in {prefect_home})", flush=True)
+        from prefect.settings import PREFECT_API_URL, temporary_settings
+
         from flows.nightly import nightly
 
         print(f"Serving the nightly run: '{settings.schedule}' ({settings.timezone})", flush=True)
-        nightly.serve(
-            name="nightly",
-            schedules=[schedule],
-            parameters={"raw_dir": str(settings.raw_dir), "warehouse": str(settings.warehouse)},
-            limit=1,
-            global_limit=1,
-            print_starting_message=False,
-        )
+        # Prefect read its settings when the schedule was checked: the server's address is
+        # handed to it here as well as to the flow runs' processes through the environment.
+        with temporary_settings({PREFECT_API_URL: os.environ["PREFECT_API_URL"]}):
+            nightly.serve(
+                name="nightly",
+                schedules=[schedule],
+                parameters={
+                    "raw_dir": str(settings.raw_dir),
+                    "warehouse": str(settings.warehouse),
+                },
+                limit=1,
+                global_limit=1,
+                print_starting_message=False,
+            )
     except KeyboardInterrupt:
         pass
     except local_server.ServerError as error:

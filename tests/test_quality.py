@@ -256,7 +256,7 @@ def test_a_tightened_bound_on_disk_rejects_the_sample(raw_dir: Path, tmp_path: P
         raw_dir=str(raw_dir), warehouse=str(tmp_path / "w.duckdb"), expectations_dir=str(folder)
     )
     assert [(r.check, r.line) for r in report.rejected] == [("no_negative_counts", 34)]
-    assert "MONTHLY 2018-01: 'Januari' (line 34)" in report.rejected[0].reason
+    assert "MONTHLY 2018-01: 'Januari' is 9 (line 34)" in report.rejected[0].reason
     assert not report.published
 
 
