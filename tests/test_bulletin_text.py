@@ -188,6 +188,22 @@ def test_unreadable_files(tmp_path: Path, content: bytes | str, reason: str, lin
     assert error.value.line == line
 
 
+def test_a_file_mixing_utf8_and_windows_1252_names_the_line(
+    sample_text: str, tmp_path: Path
+) -> None:
+    lines = sample_text.split("\n")
+    accented = [number for number, line in enumerate(lines) if not line.isascii()]
+    assert len(accented) > 1
+    last = accented[-1]  # one line pasted from a Windows-1252 file into a UTF-8 one
+    data = b"\n".join(
+        line.encode("cp1252" if number == last else "utf-8") for number, line in enumerate(lines)
+    )
+    with pytest.raises(BulletinError) as error:
+        parse_file(write(tmp_path, data), "0")
+    assert "mixes encodings" in error.value.reason
+    assert error.value.line == last + 1
+
+
 def lines_of(text: str) -> list[str]:
     return text.split("\n")
 

@@ -19,6 +19,10 @@ CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 # separates thousands ("2 567"); the parser keeps it as one figure. Elsewhere it is a space.
 NO_BREAK_SPACE = re.compile(r"(?<=\d)([\u00a0\u202f])(?=\d{3}(?!\d))|[\u00a0\u202f]")
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+# A character written in UTF-8 (two to four bytes); Windows-1252 text hardly ever holds one.
+UTF8_CHARACTER = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
 
 
 # One raw observation: a figure (or a count and its share) as published, with its lineage.
@@ -80,7 +84,16 @@ def decode(data: bytes, file: str) -> tuple[str, str]:
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             text = data.decode(encoding)
-        except UnicodeDecodeError:
+        except UnicodeDecodeError as error:
+            if UTF8_CHARACTER.search(data):
+                # Read as Windows-1252, the UTF-8 lines would give names no one wrote.
+                line = data.count(b"\n", 0, error.start) + 1
+                raise BulletinError(
+                    file,
+                    "this line is not UTF-8 while others are: the file mixes encodings;"
+                    " save it as UTF-8",
+                    line,
+                ) from None
             continue
         return text_of(text, file), "utf-8" if encoding == "utf-8-sig" else "windows-1252"
     raise BulletinError(file, "the file is neither UTF-8 nor Windows-1252 text")
