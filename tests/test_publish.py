@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-from conftest import SAMPLE, held_read_write
+from conftest import SAMPLE, held_read_write, query
 from derive import shift_years
 
 from flows.cli import main
@@ -79,14 +79,6 @@ def figures(data_dir: Path) -> dict[str, list]:
         path.stem: pl.read_parquet(path).drop(RUN_COLUMNS, strict=False).sort(pl.all()).rows()
         for path in sorted((data_dir / "marts").glob("*.parquet"))
     }
-
-
-def query(warehouse: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return con.sql(sql).fetchall()
-    finally:
-        con.close()
 
 
 @pytest.fixture

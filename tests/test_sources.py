@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import SAMPLE
+from conftest import SAMPLE, query
 
 from flows.nightly import nightly
 
@@ -179,14 +179,6 @@ def corpus(tmp_path_factory: pytest.TempPathFactory):
     report = nightly(raw_dir=str(folder / "raw"), warehouse=str(warehouse))
     assert report.published, report.markdown()
     return report, warehouse
-
-
-def query(warehouse: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return con.sql(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_the_corpus_loads_and_rejects_each_bad_file_once(corpus) -> None:
