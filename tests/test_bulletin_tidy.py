@@ -4,21 +4,39 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from flows.errors import BulletinError
+from flows.ingest import bulletin_tidy
 from flows.ingest.parse import parse_file
-from flows.ingest.stage import stage, with_edition
+from flows.ingest.raw_file import RAW_SCHEMA
+from flows.ingest.stage import STAGED_SCHEMA, STAGED_TABLE, stage, with_edition
 
 HEADER = "period,organiser,country,category,channel,returns,share_pct,footnote\n"
+
+
+def staged_of(path: Path) -> tuple[dict, pl.DataFrame]:
+    """A tidy file's edition and its rows as a run stages them: in SQL, as DuckDB loads it.
+
+    Staging its cells with polars' `stage` (how bulletins are staged) must give the same rows.
+    """
+    con = duckdb.connect()
+    con.execute(STAGED_TABLE)
+    edition = bulletin_tidy.load(con, path, "f" * 64) | {"sha256": "f" * 64}
+    staged = con.sql("select * from staged order by line_number").pl().cast(STAGED_SCHEMA)
+    con.close()
+    polars_staged = stage(with_edition(edition, staged.select(RAW_SCHEMA.keys())))
+    assert_frame_equal(staged, polars_staged)
+    return edition, staged
 
 
 def parsed(tmp_path: Path, body: str, header: str = HEADER) -> tuple[dict, pl.DataFrame]:
     path = tmp_path / "typed-in.csv"
     path.write_text(header + body, encoding="utf-8")
-    result = parse_file(path, "f" * 64)
-    return result.edition, stage(with_edition(result.edition, result.observations))
+    return staged_of(path)
 
 
 def test_codes_names_and_periods(tmp_path: Path) -> None:
@@ -152,8 +170,7 @@ def test_not_utf8(tmp_path: Path) -> None:
 def staged_rows(tmp_path: Path, text: str, name: str = "typed-in.csv") -> list[tuple]:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
-    result = parse_file(path, "f" * 64)
-    staged = stage(with_edition(result.edition, result.observations))
+    _, staged = staged_of(path)
     return staged.select(
         "period_code", "country_code", "returns", "share_pct", "line_number"
     ).rows()
@@ -198,10 +215,9 @@ def test_a_csv_saved_by_excel_in_a_belgian_locale(tmp_path: Path) -> None:
         "2016;;;;RETURN_DESK;;44,5;;\r\n"
         ";;;;;;;;\r\n".encode()
     )
-    result = parse_file(path, "f" * 64)
-    assert result.edition["source_code"] == "FEDASIL"
-    assert result.edition["published_on"] == "2017-03-15"
-    staged = stage(with_edition(result.edition, result.observations))
+    edition, staged = staged_of(path)
+    assert edition["source_code"] == "FEDASIL"
+    assert edition["published_on"] == "2017-03-15"
     assert staged.select("country_code", "channel_code", "returns", "share_pct").rows() == [
         ("UA", "_T", 1483, None),
         ("_T", "RETURN_DESK", None, 44.5),
@@ -296,9 +312,8 @@ def test_a_csv_saved_as_unicode_by_notepad(tmp_path: Path, encoding: str) -> Non
     path = tmp_path / "notepad.csv"
     text = "\ufeff" + HEADER + "2016,,Oekraïne,,,1.483,,\n\n2016,,Géorgie,,,419,,*\n"
     path.write_bytes(text.replace("\n", "\r\n").encode(encoding))
-    result = parse_file(path, "f" * 64)
-    assert (result.edition["format"], result.edition["encoding"]) == ("tidy", "utf-16")
-    staged = stage(with_edition(result.edition, result.observations))
+    edition, staged = staged_of(path)
+    assert (edition["format"], edition["encoding"]) == ("tidy", "utf-16")
     assert staged.select("country_code", "returns", "footnote_marks", "line_number").rows() == [
         ("UA", 1483, "", 2),
         ("GE", 419, "*", 4),

@@ -1,7 +1,8 @@
 """Parser of the tidy CSV format: one observation per row, codes or names per dimension.
 
-DuckDB reads the file straight into the store's table of raw observations: millions of rows
-never pass through Python, and every check below is one query over them. A file is one
+DuckDB reads the file, checks its rows and stages them into the store's table of staged rows
+(which keeps the cells as typed): millions of rows never pass through Python, every check below
+is one query over them, and each row is written once. A file is one
 publication: its optional `source` and `published_on` columns say whose and when.
 """
 
@@ -22,7 +23,9 @@ import duckdb
 import polars as pl
 
 from flows import reference
+from flows.database import arrow
 from flows.errors import BulletinError
+from flows.ingest import stage
 
 COLUMNS = ("period", "organiser", "country", "category", "channel", "returns", "share_pct")
 OPTIONAL_COLUMNS = ("footnote", "source", "published_on")
@@ -39,6 +42,8 @@ PERIOD = r"\d{4}(-(0[1-9]|1[0-2]))?|\d{4}-(0[1-9]|1[0-2])/\d{4}-(0[1-9]|1[0-2])"
 SPACES = " \u00a0\u202f"  # a space, a no-break space, a narrow no-break space
 COUNT = rf"-?(\d+|\d{{1,3}}(\.\d{{3}})+|\d{{1,3}}(,\d{{3}})+|\d{{1,3}}([{SPACES}]\d{{3}})+)"
 SHARE = r"-?\d+([.,]\d+)?"
+# What a count drops before it is read as a number: its thousands separators.
+SEPARATORS = f"[.,{SPACES}]"
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
 # Notepad's "Unicode" is UTF-16 with a byte-order mark: such a file is read through a UTF-8 copy.
 UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
@@ -141,7 +146,7 @@ def header_problem(layout: Layout) -> str | None:
 
 
 def load(con: duckdb.DuckDBPyConnection, path: Path, sha256: str) -> dict:
-    """Append a tidy CSV's rows to `observations`, after checking them; return the edition.
+    """Append a tidy CSV's rows to `staged`, after checking them; return the edition.
 
     A file in UTF-16 with a byte-order mark (Notepad's "Unicode") is read through a UTF-8 copy
     under the same name, in a temporary folder. Raises BulletinError naming every problem of the
@@ -201,35 +206,63 @@ def load_utf8(con: duckdb.DuckDBPyConnection, path: Path, sha256: str) -> dict:
     try:
         con.execute(f"create or replace temp view tidy_rows as {rows_query(con, path, columns)}")
         edition = check(con, path)
-        con.execute(
-            f"""
-            insert into observations by name
-            select
-                $sha256 as sha256,
-                {TABLE_CODE} as table_code,
-                -- the row's cells as typed, as a bulletin's row label reads ('_T': a total)
-                coalesce(
-                    nullif(concat_ws(', ', {LABEL_CELLS}), ''), '_T'
-                ) as row_label,
-                'returns|share_pct' as column_label,
-                period,
-                organiser as organiser_label,
-                country as country_label,
-                category as category_label,
-                channel as channel_label,
-                nullif(returns, '') as returns_text,
-                nullif(share_pct, '') as share_pct_text,
-                footnote as footnote_marks,
-                line_number
-            from tidy_rows
-            """,
-            {"sha256": sha256},
-        )
+        stage_rows(con, sha256, edition)
         return edition
     finally:
         con.execute("drop view if exists tidy_rows")
         con.execute("drop table if exists tidy_file")
         con.execute("drop table if exists tidy_line_shifts")
+        for name in ("tidy_periods", *(f"tidy_{dimension}" for dimension in DIMENSIONS)):
+            con.unregister(name)
+
+
+def stage_rows(con: duckdb.DuckDBPyConnection, sha256: str, edition: dict) -> None:
+    """Append the checked rows of `tidy_rows` to `staged`, staged in one SQL pass: the figures
+    decoded, and the labels and periods joined to their codes, which `stage` maps in polars once
+    per distinct value. Rows keep their cells as typed (the raw layer) and their line."""
+    for dimension in DIMENSIONS:
+        labels = con.sql(f"select distinct {dimension} from tidy_rows").pl().to_series()
+        con.register(f"tidy_{dimension}", arrow(stage.label_codes(dimension, labels)))
+    periods = con.sql("select distinct period from tidy_rows").pl().to_series()
+    staged_periods = stage.period_codes(periods, edition["report_year"], edition["coverage_end"])
+    con.register("tidy_periods", arrow(staged_periods))
+    codes = ", ".join(f"tidy_{name}.code as {name}_code" for name in DIMENSIONS)
+    unresolved = ", ".join(
+        f"if(tidy_{name}.code is null, tidy_rows.{name}, null) as unresolved_{name}"
+        for name in DIMENSIONS
+    )
+    joins = " ".join(
+        f"left join tidy_{name} on tidy_{name}.label = tidy_rows.{name}" for name in DIMENSIONS
+    )
+    con.execute(
+        f"""
+        insert into staged by name
+        select
+            $sha256 as sha256,
+            {TABLE_CODE} as table_code,
+            tidy_periods.* exclude (period),
+            {codes},
+            regexp_replace(nullif(returns, ''), '{SEPARATORS}', '', 'g')::bigint as returns,
+            replace(nullif(share_pct, ''), ',', '.')::double as share_pct,
+            footnote as footnote_marks,
+            line_number,
+            -- the row's cells as typed, as a bulletin's row label reads ('_T': a total)
+            coalesce(nullif(concat_ws(', ', {LABEL_CELLS}), ''), '_T') as row_label,
+            {unresolved},
+            'returns|share_pct' as column_label,
+            tidy_rows.period,
+            organiser as organiser_label,
+            country as country_label,
+            category as category_label,
+            channel as channel_label,
+            nullif(returns, '') as returns_text,
+            nullif(share_pct, '') as share_pct_text
+        from tidy_rows
+        left join tidy_periods on tidy_periods.period = tidy_rows.period
+        {joins}
+        """,
+        {"sha256": sha256},
+    )
 
 
 def rows_query(con: duckdb.DuckDBPyConnection, path: Path, columns: str) -> str:

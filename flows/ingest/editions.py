@@ -1,8 +1,9 @@
 """Discovering raw files, and the store of parsed and staged editions, keyed by sha256.
 
 The store is one DuckDB file in the cache folder. Editions are written to it in batches, so
-ten thousand small bulletins cost a few inserts, and a tidy file of millions of rows streams in
-without passing through Python.
+ten thousand small bulletins cost a few inserts; a bulletin's observations are staged in polars
+after its parse, while a tidy file of millions of rows is checked and staged by DuckDB in one
+pass, without passing through Python, and written once.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from flows.errors import BulletinError
 from flows.ingest import bulletin_tidy
 from flows.ingest.parse import is_tidy, parse_file
 from flows.ingest.raw_file import OBSERVATIONS_TABLE, ParsedFile, sha256_of
-from flows.ingest.stage import STAGED_SCHEMA, stage
+from flows.ingest.stage import STAGED_TABLE, stage
 
 # The code and reference data that decide what parsing and staging make of the same bytes.
 PARSING_MODULES = (
@@ -64,6 +65,8 @@ create table if not exists staged_editions (sha256 varchar);
 STORE_CLEANUP = """
 delete from observations where sha256 not in (select sha256 from editions);
 delete from footnotes where sha256 not in (select sha256 from editions);
+delete from staged_editions where sha256 not in (select sha256 from editions);
+delete from staged where sha256 not in (select sha256 from staged_editions);
 """
 # DuckDB's file header: three blocks of 4 KiB before the first data block.
 DUCKDB_HEADER_BYTES = 3 * 4096
@@ -286,6 +289,7 @@ def open_store(cache_dir: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     try:
         con.execute(STORE_TABLES)
         con.execute(OBSERVATIONS_TABLE)
+        con.execute(STAGED_TABLE)
         con.execute(STORE_CLEANUP)
         yield con
     finally:
@@ -332,7 +336,8 @@ def parse_new(
                     rejections.append(Rejection(raw.path.name, raw.sha256, changed))
                     # A tidy file's rows went straight into the store: another name of the
                     # same content must not find them there twice.
-                    con.execute("delete from observations where sha256 = $1", [raw.sha256])
+                    for table in ("staged", "staged_editions"):
+                        con.execute(f"delete from {table} where sha256 = $1", [raw.sha256])
                 elif isinstance(result, BulletinError):
                     rejections.append(
                         Rejection(
@@ -360,9 +365,11 @@ def named(raw: RawFile) -> dict:
 
 
 def parse_one(con: duckdb.DuckDBPyConnection, raw: RawFile) -> ParsedFile:
-    """Parse a file; a tidy file's rows go straight into the store (the edition row follows)."""
+    """Parse a file; a tidy file's rows go straight into the store, staged (the edition row
+    follows: until it is written, a killed run's rows are removed at the next open)."""
     if is_tidy(raw.path):
         edition = bulletin_tidy.load(con, raw.path, raw.sha256)
+        con.execute("insert into staged_editions values ($1)", [raw.sha256])
         edition |= {"sha256": raw.sha256, "file_name": raw.path.name}
         return ParsedFile(edition, pl.DataFrame())
     return parse_file(raw.path, raw.sha256)
@@ -407,9 +414,6 @@ def write(con: duckdb.DuckDBPyConnection, parsed: list[tuple[RawFile, object]]) 
 def stage_new(editions: list[Edition], cache_dir: Path) -> int:
     """Stage the editions not staged before, in batches of rows; how many were staged now."""
     with open_store(cache_dir) as con:
-        columns = ", ".join(f"{name} {duckdb_type(t)}" for name, t in STAGED_SCHEMA.items())
-        con.execute(f"create table if not exists staged ({columns})")
-        con.execute("delete from staged where sha256 not in (select sha256 from staged_editions)")
         wanted = pl.DataFrame(
             {"sha256": [e.sha256 for e in editions]}, schema={"sha256": pl.String}
         )
@@ -444,15 +448,3 @@ def stage_new(editions: list[Edition], cache_dir: Path) -> int:
         finally:
             reader.close()
     return len(shas)
-
-
-def duckdb_type(dtype: pl.DataType) -> str:
-    """The DuckDB column type of a polars type of the staged schema."""
-    return {
-        pl.String: "varchar",
-        pl.Date: "date",
-        pl.Int64: "bigint",
-        pl.Int32: "integer",
-        pl.Float64: "double",
-        pl.Boolean: "boolean",
-    }[dtype]

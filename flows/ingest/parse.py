@@ -7,7 +7,8 @@ from pathlib import Path
 import duckdb
 
 from flows.ingest import bulletin_pdf, bulletin_text, bulletin_tidy
-from flows.ingest.raw_file import OBSERVATIONS_TABLE, RAW_SCHEMA, ParsedFile, clean_lines, decode
+from flows.ingest.raw_file import RAW_SCHEMA, ParsedFile, clean_lines, decode
+from flows.ingest.stage import STAGED_TABLE
 
 
 def is_tidy(path: Path) -> bool:
@@ -27,9 +28,11 @@ def parse_file(path: Path, sha256: str) -> ParsedFile:
         parsed.edition["encoding"] = "pdf"
     elif is_tidy(path):
         con = duckdb.connect()
-        con.execute(OBSERVATIONS_TABLE)
+        con.execute(STAGED_TABLE)
         edition = bulletin_tidy.load(con, path, sha256)
-        observations = con.sql("select * exclude (sha256) from observations").pl()
+        observations = con.sql(
+            f"select {', '.join(RAW_SCHEMA)} from staged order by line_number"
+        ).pl()
         con.close()
         parsed = ParsedFile(edition, observations.cast(RAW_SCHEMA))
     else:

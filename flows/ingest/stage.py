@@ -1,10 +1,15 @@
-"""Staging with polars: decode figures, map labels to codes, attach periods."""
+"""Staging with polars: decode figures, map labels to codes, attach periods.
+
+A staged row keeps the cells it was staged from (its raw observation): the store and the
+warehouse hold each row once, and the raw layer is a view of the staged one.
+"""
 
 from __future__ import annotations
 
 import polars as pl
 
 from flows import reference
+from flows.ingest.raw_file import RAW_SCHEMA
 
 DIMENSIONS = ("organiser", "country", "category", "channel")
 
@@ -32,8 +37,21 @@ STAGED_SCHEMA = {
     "unresolved_category": pl.String,
     "unresolved_channel": pl.String,
 }
+# ...and the cells as parsed, which the raw layer shows.
+STAGED_SCHEMA |= {name: dtype for name, dtype in RAW_SCHEMA.items() if name not in STAGED_SCHEMA}
 # Thousands separators of a count in a tidy file (its parser refuses decimals).
 THOUSANDS = r"[.,\s\u00a0\u202f]"
+DUCKDB_TYPES = {
+    pl.String: "varchar",
+    pl.Date: "date",
+    pl.Int64: "bigint",
+    pl.Int32: "integer",
+    pl.Float64: "double",
+    pl.Boolean: "boolean",
+}
+STAGED_TABLE = "create table if not exists staged ({})".format(
+    ", ".join(f"{name} {DUCKDB_TYPES[dtype]}" for name, dtype in STAGED_SCHEMA.items())
+)
 
 
 def decode_count(text: pl.Expr, dutch: pl.Expr) -> pl.Expr:
@@ -49,12 +67,43 @@ def decode_share(text: pl.Expr) -> pl.Expr:
     return text.str.replace(",", ".", literal=True).cast(pl.Float64)
 
 
-def code_of(label: pl.Expr, dimension: str, labels: pl.Series) -> pl.Expr:
-    """The code of each label, NULL where unknown; an empty label means "not broken down"."""
+def codes(dimension: str, labels: pl.Series) -> dict[str, str | None]:
+    """Each distinct label of a dimension to its code, None where unknown; an empty label
+    means "not broken down" (`_T`)."""
     lookup = reference.labels(dimension)
     mapping = {label: lookup.get(reference.normalise(label)) for label in labels.unique()}
-    mapping[""] = "_T"
-    return label.replace_strict(mapping, default=None, return_dtype=pl.String)
+    return mapping | {"": "_T"}
+
+
+def code_of(label: pl.Expr, dimension: str, labels: pl.Series) -> pl.Expr:
+    """The code of each label, NULL where unknown (see `codes`)."""
+    return label.replace_strict(codes(dimension, labels), default=None, return_dtype=pl.String)
+
+
+def label_codes(dimension: str, labels: pl.Series) -> pl.DataFrame:
+    """The distinct labels of a dimension with their codes: {label, code}, code NULL where
+    unknown; for staging in SQL, joined to the rows on the label."""
+    mapping = codes(dimension, labels)
+    return pl.DataFrame(
+        {"label": list(mapping), "code": list(mapping.values())},
+        schema={"label": pl.String, "code": pl.String},
+    )
+
+
+def within_coverage(report_year: pl.Expr, coverage_end: pl.Expr) -> pl.Expr:
+    """Whether a period is inside its edition's coverage: another year than the report year,
+    or ending by the end of the coverage's last month ("2018-10")."""
+    end = (coverage_end + "-01").str.to_date("%Y-%m-%d").dt.month_end()
+    return (pl.col("period_start").dt.year() != report_year) | (pl.col("period_end") <= end)
+
+
+def period_codes(periods_given: pl.Series, report_year: int, coverage_end: str) -> pl.DataFrame:
+    """The distinct periods of one edition staged: {period, period_code, period_grain,
+    period_start, period_end, is_within_coverage}; for staging in SQL, joined on the period."""
+    frame = pl.DataFrame({"period": periods_given.unique()}, schema={"period": pl.String})
+    return frame.with_columns(*periods(pl.col("period"))).with_columns(
+        is_within_coverage=within_coverage(pl.lit(report_year), pl.lit(coverage_end))
+    )
 
 
 def periods(period: pl.Expr) -> list[pl.Expr]:
@@ -107,7 +156,6 @@ def stage(observations: pl.DataFrame) -> pl.DataFrame:
     sha256, format, report_year and coverage_end.
     """
     dutch = pl.col("format") == "bulletin"
-    coverage_end = (pl.col("coverage_end") + "-01").str.to_date("%Y-%m-%d").dt.month_end()
     # Periods repeat: each distinct one is parsed once, then joined to its rows.
     distinct = observations.select(pl.col("period").unique())
     staged = (
@@ -125,8 +173,7 @@ def stage(observations: pl.DataFrame) -> pl.DataFrame:
             share_pct=decode_share(pl.col("share_pct_text")),
         )
         .with_columns(
-            is_within_coverage=(pl.col("period_start").dt.year() != pl.col("report_year"))
-            | (pl.col("period_end") <= coverage_end),
+            is_within_coverage=within_coverage(pl.col("report_year"), pl.col("coverage_end")),
             **{
                 f"unresolved_{name}": pl.when(pl.col(f"{name}_code").is_null()).then(
                     pl.col(f"{name}_label")

@@ -11,6 +11,7 @@ import yaml
 
 from flows import reference
 from flows.database import arrow, connect
+from flows.ingest.raw_file import RAW_SCHEMA
 
 SQL_DIR = Path(__file__).resolve().parent.parent.parent / "sql"
 DICTIONARY = SQL_DIR / "dictionary.yml"
@@ -107,11 +108,14 @@ def hierarchy() -> pl.DataFrame:
 
 
 def build(con: duckdb.DuckDBPyConnection) -> None:
-    """Copy the accepted editions from the attached store, then build core and mart tables."""
+    """Copy the accepted editions from the attached store, then build core and mart tables.
+
+    Each observation is copied once, staged: `raw.observations` is the view of its cells as
+    parsed (a staged row keeps them), so that millions of rows are not written twice.
+    """
     register_reference(con)
     con.execute("create table raw.bulletins as select * from accepted order by file_name")
     for schema, table, source in (
-        ("raw", "observations", "observations"),
         ("raw", "footnotes", "footnotes"),
         ("staging", "observations", "staged"),
     ):
@@ -119,6 +123,10 @@ def build(con: duckdb.DuckDBPyConnection) -> None:
             f"create table {schema}.{table} as"
             f" select * from store.{source} semi join accepted using (sha256)"
         )
+    con.execute(
+        f"create view raw.observations as select sha256, {', '.join(RAW_SCHEMA)}"
+        " from staging.observations"
+    )
     for schema, tables in (("core", CORE_TABLES), ("marts", MART_TABLES)):
         for table in tables:
             query = (SQL_DIR / schema / f"{table}.sql").read_text()
