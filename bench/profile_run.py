@@ -337,6 +337,7 @@ def main() -> int:
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
     }
     # Prefect's database is migrated once, before anything is measured.
+    Path(env["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
     prefect = Path(sys.executable).parent / "prefect"
     subprocess.run(
         [str(prefect), "server", "database", "upgrade", "-y"],

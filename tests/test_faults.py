@@ -411,7 +411,7 @@ def test_a_file_removed_or_written_to_while_the_run_reads_it(
     copy = next(e for e in editions if e.file_name == "b-typed copy.csv")
     with duckdb.connect(str(store_path(tmp_path / "cache")), read_only=True) as con:
         [(rows_kept,)] = con.execute(
-            "select count(*) from observations where sha256 = $1", [copy.sha256]
+            "select count(*) from staged where sha256 = $1", [copy.sha256]
         ).fetchall()
     assert rows_kept == 2
     # What was read of a file that changed is not kept: its content, back, loads.

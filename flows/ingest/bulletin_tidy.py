@@ -187,6 +187,8 @@ def load_utf8(con: duckdb.DuckDBPyConnection, path: Path, sha256: str) -> dict:
         for name in (*COLUMNS, *OPTIONAL_COLUMNS)
     )
     # Rows keep the file's order while DuckDB keeps the input order: a row's id gives its line.
+    # (`reset` would give DuckDB's default, true, not the connection's: its value is restored.)
+    ordered = con.sql("select current_setting('preserve_insertion_order')").fetchall()[0][0]
     con.execute("set preserve_insertion_order = true")
     try:
         con.execute(
@@ -202,7 +204,7 @@ def load_utf8(con: duckdb.DuckDBPyConnection, path: Path, sha256: str) -> dict:
     except duckdb.Error as error:
         raise csv_error(path, error) from None
     finally:
-        con.execute("reset preserve_insertion_order")
+        con.execute(f"set preserve_insertion_order = {ordered}")
     try:
         con.execute(f"create or replace temp view tidy_rows as {rows_query(con, path, columns)}")
         edition = check(con, path)
@@ -220,12 +222,18 @@ def stage_rows(con: duckdb.DuckDBPyConnection, sha256: str, edition: dict) -> No
     """Append the checked rows of `tidy_rows` to `staged`, staged in one SQL pass: the figures
     decoded, and the labels and periods joined to their codes, which `stage` maps in polars once
     per distinct value. Rows keep their cells as typed (the raw layer) and their line."""
-    for dimension in DIMENSIONS:
-        labels = con.sql(f"select distinct {dimension} from tidy_rows").pl().to_series()
-        con.register(f"tidy_{dimension}", arrow(stage.label_codes(dimension, labels)))
-    periods = con.sql("select distinct period from tidy_rows").pl().to_series()
-    staged_periods = stage.period_codes(periods, edition["report_year"], edition["coverage_end"])
-    con.register("tidy_periods", arrow(staged_periods))
+    # the distinct values of every column in one scan
+    distinct = con.sql(
+        f"select {', '.join(f'list(distinct {name})' for name in (*DIMENSIONS, 'period'))}"
+        " from tidy_rows"
+    ).fetchall()[0]
+    for dimension, labels in zip(DIMENSIONS, distinct, strict=False):
+        codes = stage.label_codes(dimension, pl.Series(labels, dtype=pl.String))
+        con.register(f"tidy_{dimension}", arrow(codes))
+    periods = stage.period_codes(
+        pl.Series(distinct[-1], dtype=pl.String), edition["report_year"], edition["coverage_end"]
+    )
+    con.register("tidy_periods", arrow(periods))
     codes = ", ".join(f"tidy_{name}.code as {name}_code" for name in DIMENSIONS)
     unresolved = ", ".join(
         f"if(tidy_{name}.code is null, tidy_rows.{name}, null) as unresolved_{name}"
