@@ -7,26 +7,53 @@ with staged as (
     select * from staged_observations
 ),
 
--- observations published more than once in a table and period of a bulletin
-repeated as (
+-- each observation's key: its codes, or its label where a code is missing (two different
+-- labels without a code are two observations, not one twice)
+keyed as not materialized (
     select
-        staged.file,
-        staged.table_code,
-        staged.period_code,
-        count(*) as observations,
-        max(staged.place) as place,
-        arg_max(staged.row_label, staged.place) as label
-    from staged
-    group by
-        staged.file, staged.table_code, staged.period_code, staged.organiser_code,
-        staged.country_code, staged.category_code, staged.channel_code,
-        -- two different labels without a code are two observations, not one twice
+        staged.*,
         if(
             staged.organiser_code is null or staged.country_code is null
             or staged.category_code is null or staged.channel_code is null,
             staged.row_label,
             null
+        ) as unresolved_label
+    from staged
+),
+
+-- keys given more than once in a table and period, found by their hash: one small number per
+-- row instead of every code (millions of rows are grouped here); compared exactly below
+candidates as (
+    select keyed.file, keyed.table_code, keyed.period_code, hash(
+        keyed.organiser_code, keyed.country_code, keyed.category_code, keyed.channel_code,
+        keyed.unresolved_label
+    ) as key_hash
+    from keyed
+    group by all
+    having count(*) > 1
+),
+
+-- observations published more than once in a table and period of a bulletin
+repeated as (
+    select
+        keyed.file,
+        keyed.table_code,
+        keyed.period_code,
+        count(*) as observations,
+        max(keyed.place) as place,
+        arg_max(keyed.row_label, keyed.place) as label
+    from keyed
+    semi join candidates
+        on candidates.file = keyed.file
+        and candidates.table_code = keyed.table_code
+        and candidates.period_code = keyed.period_code
+        and candidates.key_hash = hash(
+            keyed.organiser_code, keyed.country_code, keyed.category_code, keyed.channel_code,
+            keyed.unresolved_label
         )
+    group by
+        keyed.file, keyed.table_code, keyed.period_code, keyed.organiser_code,
+        keyed.country_code, keyed.category_code, keyed.channel_code, keyed.unresolved_label
     having count(*) > 1
 ),
 
