@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import shutil
 import subprocess
@@ -19,7 +20,7 @@ from flows import database, pipeline
 from flows.cli import main
 from flows.ingest.editions import discover, parse_new, stage_new
 from flows.nightly import nightly
-from flows.quality.gate import QualityGate, SuitesError, batch_query
+from flows.quality.gate import QualityGate, SuitesError, batch_query, html_safe, plain
 from flows.warehouse import build as warehouse
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
@@ -526,3 +527,23 @@ def test_a_critical_failure_of_a_warehouse_suite_blocks_even_when_it_names_a_fil
     assert [(f.expectation, f.bulletin) for f in report.blocking] == [
         ("at_most_a_year_of_months_per_file", SAMPLE.name)
     ]
+
+
+def test_html_safe_escapes_every_text_of_a_batch_as_html_escape_does() -> None:
+    labels = ["<script>alert('x')</script>", "Fedasil & DVZ", "a > b &amp;", None, "plain"]
+    frame = duckdb.execute(
+        "select unnest($1::varchar[]) as label, null::varchar as empty,"
+        " 7 as figure, ['<b>'] as list",
+        [labels],
+    ).df()
+    safe = html_safe(frame)
+    assert safe["label"].tolist()[:3] == [
+        "&lt;script&gt;alert('x')&lt;/script&gt;",
+        "Fedasil &amp; DVZ",
+        "a &gt; b &amp;amp;",
+    ]
+    expected = [html.escape(label, quote=False) if label else label for label in labels]
+    assert [None if pd.isna(v) else v for v in safe["label"]] == expected
+    assert safe["empty"].isna().all() and safe["figure"].tolist() == [7] * 5
+    assert [list(value) for value in safe["list"]] == [["<b>"]] * 5  # not a text: as it was
+    assert [plain({"label": value})["label"] for value in safe["label"]][:3] == labels[:3]

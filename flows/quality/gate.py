@@ -283,13 +283,26 @@ def html_safe(frame: pd.DataFrame) -> pd.DataFrame:
     `<script>` would run in the page. `plain` turns the values back into text.
     """
     texts = frame.select_dtypes(include=["object", "string"]).columns
-    return frame.assign(
-        **{
-            column: frame[column].map(
-                lambda value: html.escape(value, quote=False) if isinstance(value, str) else value
-            )
-            for column in texts
-        }
+    return frame.assign(**{column: escaped(frame[column]) for column in texts})
+
+
+def escaped(column: pd.Series) -> pd.Series:
+    """A column with `&`, `<` and `>` of its texts escaped, `&` first; other values as they are.
+
+    A column of texts (and missing values) is escaped whole by pandas; one that mixes texts with
+    other values (lists, structs) value by value.
+    """
+    import pandas as pd
+
+    kind = pd.api.types.infer_dtype(column, skipna=True)
+    if kind == "string":
+        for character, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
+            column = column.str.replace(character, entity, regex=False)
+        return column
+    if kind == "empty":
+        return column
+    return column.map(
+        lambda value: html.escape(value, quote=False) if isinstance(value, str) else value
     )
 
 
