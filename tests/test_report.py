@@ -11,6 +11,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import pytest
 from browser import Rendered, render
 from bs4 import BeautifulSoup
@@ -19,8 +20,11 @@ from conftest import SAMPLE, query
 from flows import pipeline, synthetic
 from flows.nightly import nightly
 from flows.quality.freshness import Freshness, FreshnessLimits
+from flows.quality.gate import Finding
 from flows.report import charts, notation
+from flows.report.figures import QUALITY_SHOWN, REVISIONS_COUNT, REVISIONS_SHOWN
 from flows.report.html import write_report
+from flows.report.run_report import RunReport
 
 CHARTS = ("monthly", "history", "countries", "categories", "channels")
 SCRIPT = "<script>alert('x')</script>"
@@ -338,3 +342,113 @@ def test_a_republished_report_judges_freshness_by_the_runs_limits(
     assert freshness_of(data / "report" / "index.html").startswith(
         "pass the newest edition covers up to 2018-10-31"
     )
+
+
+@pytest.fixture(scope="module")
+def two_years(prefect_api: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The published warehouse of 24 generated editions: two years of overlapping months."""
+    folder = tmp_path_factory.mktemp("two-years")
+    synthetic.write_bulletins(folder / "raw", 24)
+    warehouse = folder / "w.duckdb"
+    report = nightly(raw_dir=str(folder / "raw"), warehouse=str(warehouse))
+    assert report.published, report.markdown()
+    return warehouse
+
+
+def test_many_revisions_show_the_latest_and_say_where_they_all_are(
+    two_years: Path, tmp_path: Path
+) -> None:
+    rendered = render(two_years.parent / "report" / "index.html", tmp_path)
+    values, figures = query(two_years, REVISIONS_COUNT)[0]
+    assert values > 1000 and figures > 50
+    shown = [
+        " ".join(row.get_text(" ").split())
+        for row in rendered.dom.select("#revisions-table tbody tr")
+    ]
+    latest = query(
+        two_years,
+        "select period_code, value, bulletin from marts.revisions"
+        " order by period_end desc, period_start, organiser_code, country_code, category_code,"
+        " channel_code, measure, is_winner desc, bulletin limit 200",
+    )
+    assert len(shown) == REVISIONS_SHOWN == 200
+    assert [row.split()[0] for row in shown] == [period for period, _, _ in latest]
+    assert all(bulletin in row for row, (_, _, bulletin) in zip(shown, latest, strict=True))
+    newest = query(two_years, "select max(period_end) from marts.revisions")[0][0]
+    assert query(two_years, "select min(period_end) from marts.revisions")[0][0] < newest
+    assert latest[0][0].endswith(f"{newest:%Y-%m}")
+    assert text(rendered, "#revisions-count") == (
+        f"{notation.count(figures)} figures have more than one value ({notation.count(values)}"
+        " values in all). Shown: the first 200, of the latest periods; every one is in"
+        " marts.revisions and marts/revisions.parquet ."
+    )
+    parquet = two_years.parent / "marts" / "revisions.parquet"
+    assert query(two_years, "select count(*) from read_parquet(?)", [str(parquet)])[0][0] == values
+
+
+def test_an_expectation_failed_by_many_files_shows_the_first_and_a_count(
+    two_years: Path, tmp_path: Path
+) -> None:
+    # The same warning in 30 more files, as a run of 30 more editions would record it.
+    warehouse = tmp_path / "w.duckdb"
+    shutil.copy(two_years, warehouse)
+    con = duckdb.connect(str(warehouse))
+    suite, expectation = con.execute(
+        "select suite, expectation from marts.data_quality where not success"
+        " and severity = 'warning' and bulletin is not null order by all limit 1"
+    ).fetchone()
+    con.execute(
+        "insert into marts.data_quality"
+        " select quality.* replace ('zz-' || i || '.txt' as bulletin)"
+        " from marts.data_quality as quality, range(30) as files(i)"
+        " where suite = ? and expectation = ? and not success",
+        [suite, expectation],
+    )
+    failed = con.execute(
+        "select count(*) from marts.data_quality where expectation = ? and not success",
+        [expectation],
+    ).fetchone()[0]
+    results = con.execute("select count(*) from marts.data_quality").fetchone()[0]
+    con.close()
+    assert failed > QUALITY_SHOWN == 20
+    page = write_report(warehouse, tmp_path / "report", FreshnessLimits(60, 120))
+    rendered = render(page, tmp_path)
+    rows = [
+        row
+        for row in rendered.dom.select("#quality-failures > tbody > tr")
+        if expectation in row.get_text()
+    ]
+    files = [row.select_one("td.file").get_text() for row in rows if row.select_one(".badge")]
+    assert len(files) == 20 and files == sorted(files)
+    assert " ".join(rows[-1].get_text(" ").split()) == (
+        f"and {failed - 20} more results of {expectation} (warning), one per file:"
+        " all are in marts.data_quality"
+    )
+    assert text(rendered, "#quality p").startswith(f"{results} results of the last run:")
+
+
+def test_the_run_summary_sums_up_many_warnings_per_expectation(tmp_path: Path) -> None:
+    def warning(expectation: str, file: str) -> Finding:
+        return Finding("marts.monthly_returns", expectation, "warning", False, "1990-01", file)
+
+    many = [warning("fedasil_plus_dvz_equals_total", f"edition-{i:02d}.txt") for i in range(30)]
+    few = [warning("newest_edition_is_fresh", "edition-29.txt")]
+    report = RunReport("run", tmp_path / "raw", tmp_path / "w.duckdb", published=True)
+    report.findings = many + few
+    summary = report.terminal().splitlines()
+    warnings = summary[summary.index("## Warnings (published with the data)") + 2 :]
+    assert warnings[:4] == [
+        "- fedasil_plus_dvz_equals_total (warning) failed in 30 files: edition-00.txt,"
+        " edition-01.txt, edition-02.txt, edition-03.txt, edition-04.txt and 25 more",
+        "- newest_edition_is_fresh (warning) failed in 1 files: edition-29.txt",
+        "",
+        "31 warnings in all; each, with its file and figures, is in marts.data_quality of the"
+        " published warehouse.",
+    ]
+    assert "- warnings: 31" in summary
+    table = report.quality_table()
+    assert len(table) == 20 + 1 + 1
+    assert table[20]["bulletin"] == "and 10 more files (all in marts.data_quality)"
+    # Up to 20 warnings, each has its line, as before.
+    report.findings = many[:20]
+    assert report.terminal().count("fedasil_plus_dvz_equals_total (warning) failed: 1990-01") == 20

@@ -14,7 +14,9 @@ from flows.quality import freshness
 from flows.quality.freshness import Freshness, FreshnessLimits
 
 # Each value of a figure published with more than one, the winner first; the figure named by
-# its period and the codes it breaks down (the dimensions that are not _T).
+# its period and the codes it breaks down (the dimensions that are not _T). The page shows the
+# first values of the latest periods (the latest end, then the longest): a thousand overlapping
+# editions give hundreds of thousands, all in marts.revisions.
 REVISIONS = """
     select
         period_code,
@@ -23,11 +25,22 @@ REVISIONS = """
         measure, value, is_winner, kind, decided_by, reason,
         bulletin, source_line, source_code, published_on
     from marts.revisions
-    order by period_start, period_end, organiser_code, country_code, category_code,
+    order by period_end desc, period_start, organiser_code, country_code, category_code,
         channel_code, measure, is_winner desc, bulletin
+    limit $shown
+"""
+REVISIONS_SHOWN = 200  # values
+REVISIONS_COUNT = """
+    select count(*) as "values",
+        count(distinct (period_code, organiser_code, country_code, category_code, channel_code,
+            measure)) as figures
+    from marts.revisions
 """
 # Failed critical results first, then failed warnings, then what passed.
 QUALITY_ORDER = "success, severity != 'critical', suite, expectation, bulletin"
+# Results shown of each expectation and outcome (one per file that failed it, say); all are in
+# marts.data_quality.
+QUALITY_SHOWN = 20
 
 
 @dataclass
@@ -68,13 +81,17 @@ class ReportData:
     countries: Breakdown
     categories: Breakdown
     channels: Breakdown
-    quality: list[dict]
+    quality: list[dict]  # at most QUALITY_SHOWN of each expectation and outcome
+    quality_count: dict  # results, passed, critical, warnings: all of marts.data_quality
     rejected: list[dict]
     revisions: list[dict] | None  # None where the warehouse predates marts.revisions
+    revisions_count: dict  # figures and values of the whole of marts.revisions
     freshness: Freshness
 
 
-def rows(con: duckdb.DuckDBPyConnection, query: str, parameters: list | None = None) -> list[dict]:
+def rows(
+    con: duckdb.DuckDBPyConnection, query: str, parameters: list | dict | None = None
+) -> list[dict]:
     """A query's result as dictionaries."""
     result = con.execute(query, parameters or [])
     names = [column[0] for column in result.description]
@@ -150,11 +167,31 @@ def breakdown(con: duckdb.DuckDBPyConnection, mart: str, order: str) -> Breakdow
 
 
 def quality(con: duckdb.DuckDBPyConnection) -> list[dict]:
-    """Every expectation result of the last run, failures first, with its offending rows."""
-    found = rows(con, f"select * from marts.data_quality order by {QUALITY_ORDER}")
+    """The expectation results of the last run, failures first, with their offending rows: at
+    most QUALITY_SHOWN of each expectation and outcome, each with `outcome_count`
+    (how many there are)."""
+    found = rows(
+        con,
+        "select *, count(*) over outcome as outcome_count from marts.data_quality"
+        " window outcome as (partition by suite, expectation, severity, success)"
+        " qualify row_number() over (outcome order by bulletin) <= $shown"
+        f" order by {QUALITY_ORDER}",
+        {"shown": QUALITY_SHOWN},
+    )
     for row in found:
         row["details"] = json.loads(row["details"] or "[]")
     return found
+
+
+def quality_count(con: duckdb.DuckDBPyConnection) -> dict:
+    """How many results of the last run passed, failed as warnings, failed as critical."""
+    return rows(
+        con,
+        "select count(*) as results, count(*) filter (success) as passed,"
+        " count(*) filter (not success and severity = 'critical') as critical,"
+        " count(*) filter (not success and severity != 'critical') as warnings"
+        " from marts.data_quality",
+    )[0]
 
 
 def read(warehouse: Path, today: date, limits: FreshnessLimits) -> ReportData:
@@ -175,7 +212,8 @@ def read(warehouse: Path, today: date, limits: FreshnessLimits) -> ReportData:
         )
         publication = rows(con, "select * from marts.publication")
         newest = editions[0]["coverage_end"] if editions else None
-        revisions = rows(con, REVISIONS) if has_table(con, "marts", "revisions") else None
+        revised = has_table(con, "marts", "revisions")
+        revisions = rows(con, REVISIONS, {"shown": REVISIONS_SHOWN}) if revised else None
         return ReportData(
             warehouse=warehouse,
             publication=publication[0] if publication else None,
@@ -196,8 +234,10 @@ def read(warehouse: Path, today: date, limits: FreshnessLimits) -> ReportData:
             categories=breakdown(con, "returns_by_category", "returns desc nulls last"),
             channels=breakdown(con, "returns_by_channel", "share_pct desc nulls last"),
             quality=quality(con),
+            quality_count=quality_count(con),
             rejected=rows(con, "select * from marts.rejected_bulletins order by file"),
             revisions=revisions,
+            revisions_count=rows(con, REVISIONS_COUNT)[0] if revised else {},
             freshness=freshness.check(con, today, limits),
         )
     finally:

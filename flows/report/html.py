@@ -9,6 +9,7 @@ Policy forbids any request.
 from __future__ import annotations
 
 import os
+from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -59,13 +60,24 @@ def offending(details: list[dict], bulletin: str | None) -> list[dict]:
     return found
 
 
+def outcome(result: dict) -> tuple:
+    """The expectation and outcome a quality result is one of."""
+    return result["suite"], result["expectation"], result["severity"], result["success"]
+
+
 def render(data: figures.ReportData, generated_at: datetime) -> str:
     """The page's HTML."""
     # Imported here: altair costs most of a second, and a run that keeps its page needs none.
     from flows.report import charts
 
+    shown = Counter(outcome(result) for result in data.quality)
+    seen: Counter = Counter()
     for result in data.quality:
         result["offending"] = offending(result["details"], result["bulletin"])
+        seen[outcome(result)] += 1
+        # The last result shown of an expectation and outcome says how many more there are.
+        last = seen[outcome(result)] == shown[outcome(result)]
+        result["more"] = result["outcome_count"] - shown[outcome(result)] if last else 0
     failed = [r for r in data.quality if not r["success"]]
     chart_svgs = {}
     if data.headline:

@@ -10,6 +10,11 @@ from flows.ingest.editions import Edition, Rejection
 from flows.quality.gate import Finding
 from flows.report import shown
 
+# Up to this many warnings are listed one by one; more are summed up per expectation, each with
+# its count and first files (every one stays in marts.data_quality).
+LISTED = 20
+FIRST_FILES = 5
+
 
 @dataclass
 class RunReport:
@@ -83,6 +88,10 @@ class RunReport:
         else:
             outcome = f"{bold}Not published{bold}: {self.stopped}; no warehouse at {warehouse}."
         rejected_files = {r.file for r in self.rejected}
+        warnings = self.warnings
+        by_file: dict[str | None, list[Finding]] = {}
+        for finding in warnings:
+            by_file.setdefault(finding.bulletin, []).append(finding)
         editions = "editions published" if self.unchanged else "editions loaded"
         lines += [outcome, ""]
         if self.notes:
@@ -92,7 +101,7 @@ class RunReport:
             f"- parsed now: {self.parsed_now}; unchanged: {self.files - self.parsed_now}",
             f"- {editions}: {len(self.loaded)}",
             f"- rejected: {len(self.rejected)}",
-            f"- warnings: {len(self.warnings)}",
+            f"- warnings: {len(warnings)}",
         ]
         if self.loaded:
             lines += ["", f"## {editions.capitalize()}", ""]
@@ -116,7 +125,7 @@ class RunReport:
                 lines.append(f"- {show(rejection)}")
                 lines += [
                     f"    - warning: {show(finding.describe(with_file=False))}"
-                    for finding in self.warnings_of(rejection.file)
+                    for finding in by_file.get(rejection.file, [])
                 ]
         if self.skipped:
             lines += ["", "## Skipped (not read)", ""]
@@ -124,11 +133,11 @@ class RunReport:
         if self.blocking:
             lines += ["", "## Failed checks of the new warehouse (nothing published)", ""]
             lines += [f"- {show(finding.describe())}" for finding in self.blocking]
-        if others := [w for w in self.warnings if w.bulletin not in rejected_files]:
+        if others := [w for w in warnings if w.bulletin not in rejected_files]:
             kept = self.published or self.unchanged
             fate = "published with the data" if kept else "not published"
             lines += ["", f"## Warnings ({fate})", ""]
-            lines += [f"- {show(finding.describe())}" for finding in others]
+            lines += summed_up(others, show, kept)
         if self.row_counts:
             lines += ["", "## Rows published", ""]
             lines += [f"- {table}: {count}" for table, count in self.row_counts.items()]
@@ -138,20 +147,52 @@ class RunReport:
             lines += ["", f"Data Docs: {show(self.docs)}"]
         return lines
 
-    def warnings_of(self, file: str) -> list[Finding]:
-        """The warnings found in one file."""
-        return [w for w in self.warnings if w.bulletin == file]
-
     def quality_table(self) -> list[dict]:
-        """The quality results as rows, for a table artifact."""
-        return [
-            {
-                "suite": f.suite,
-                "expectation": f.expectation,
-                "severity": f.severity,
-                "success": f.success,
-                "bulletin": f.bulletin or "",
-                "observed": f.observed[:200],
-            }
-            for f in self.findings
-        ]
+        """The quality results as rows, for a table artifact: at most LISTED results of each
+        expectation, then a row saying how many more there are and where they all are."""
+        rows = []
+        for (suite, expectation, severity, success), findings in grouped(self.findings).items():
+            rows += [
+                {
+                    "suite": suite,
+                    "expectation": expectation,
+                    "severity": severity,
+                    "success": success,
+                    "bulletin": f.bulletin or "",
+                    "observed": f.observed[:200],
+                }
+                for f in findings[:LISTED]
+            ]
+            if len(findings) > LISTED:
+                more = f"and {len(findings) - LISTED} more files (all in marts.data_quality)"
+                rows.append(rows[-1] | {"bulletin": more, "observed": ""})
+        return rows
+
+
+def grouped(findings: list[Finding]) -> dict[tuple[str, str, str, bool], list[Finding]]:
+    """Findings by suite, expectation, severity and outcome, in the order they came."""
+    groups: dict[tuple[str, str, str, bool], list[Finding]] = {}
+    for f in findings:
+        groups.setdefault((f.suite, f.expectation, f.severity, f.success), []).append(f)
+    return groups
+
+
+def summed_up(warnings: list[Finding], show: Callable[[object], str], kept: bool) -> list[str]:
+    """A line per warning when there are LISTED or fewer; else a line per expectation with its
+    count and first files, and where every warning is."""
+    if len(warnings) <= LISTED:
+        return [f"- {show(finding.describe())}" for finding in warnings]
+    lines = []
+    for (_, expectation, severity, _), findings in grouped(warnings).items():
+        files = sorted({f.bulletin or "the whole warehouse" for f in findings})
+        first = ", ".join(show(file) for file in files[:FIRST_FILES])
+        more = f" and {len(files) - FIRST_FILES} more" if len(files) > FIRST_FILES else ""
+        lines.append(
+            f"- {show(expectation)} ({severity}) failed in {len(files)} files: {first}{more}"
+        )
+    where = "marts.data_quality of the published warehouse" if kept else "the Data Docs"
+    return [
+        *lines,
+        "",
+        f"{len(warnings)} warnings in all; each, with its file and figures, is in {where}.",
+    ]
