@@ -162,25 +162,28 @@ def figures_at_end(text: str) -> tuple[str, list[tuple[str, str]]]:
     """A line cut into its label and the figures that end it (none when it ends in a word)."""
     if not text or text[-1] not in FIGURE_ENDS:
         return text.strip(), []
-    tokens: list[tuple[int, re.Match]] = []
+    tokens: list[tuple[int, str | None, str]] = []  # start, number (or None), marks
     end = len(text)
     while end > 0:
         start = text.rfind(" ", 0, end) + 1
         if start < end:
-            match = TOKEN.fullmatch(text, start, end)
-            if not match:
+            token = text[start:end]
+            if token.isdecimal():  # a plain number, the most common token: no pattern needed
+                tokens.append((start, token, ""))
+            elif match := TOKEN.fullmatch(token):
+                tokens.append((start, match["number"], match["marks"]))
+            else:
                 break
-            tokens.append((start, match))
         end = start - 1
     tokens.reverse()
     # Marks or a percent sign before the first number belong to the label ("categorie %").
-    first = next((i for i, (_, match) in enumerate(tokens) if match["number"]), len(tokens))
+    first = next((i for i, (_, number, _) in enumerate(tokens) if number), len(tokens))
     figures: list[tuple[str, str]] = []
-    for _, match in tokens[first:]:
-        if match["number"]:
-            figures.append((match["number"], match["marks"]))
+    for _, number, marks in tokens[first:]:
+        if number:
+            figures.append((number, marks))
         else:
-            figures[-1] = (figures[-1][0], figures[-1][1] + match["marks"])
+            figures[-1] = (figures[-1][0], figures[-1][1] + marks)
     label = text[: tokens[first][0]] if figures else text
     return label.strip(), figures
 
@@ -230,7 +233,7 @@ def split_rows(text: Text) -> tuple[list[Table], list[Row], list[dict]]:
         stripped = line.strip()
         if number <= skip_to or not stripped:
             continue
-        if match := FOOTNOTE.match(stripped):
+        if stripped[0] == "*" and (match := FOOTNOTE.match(stripped)):
             block = [match["text"].strip()]
             end = number
             # The text goes on over the next lines until its sentence ends, a blank line comes,
