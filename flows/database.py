@@ -14,6 +14,10 @@ DUCKDB_CONFIG = {
     "memory_limit": "1GB",
     "preserve_insertion_order": False,
 }
+# DuckDB 1.x readers (the CLI 1.5, BI drivers) cannot open files in 2.x's default format. Files
+# in the v1.3.0 format open in DuckDB 1.3 and newer, and are written twice as fast as v1.2.0's
+# (10 million rows: 2.5 s against 4.5 s on the benchmark machine).
+STORAGE_VERSION = "v1.3.0"
 # DuckDB's error when another process holds a file's lock names the program and its PID.
 LOCK_CONFLICT = re.compile(r"Could not set lock on file.*?held in (.*?) \(PID (\d+)\)", re.S)
 # DuckDB's error when a block it reads does not match its checksum (bit rot, a torn write).

@@ -52,8 +52,9 @@ def discover_files(raw_dir: Path) -> RawFolder:
 
 
 @task(name="parse bulletins", cache_policy=NO_CACHE, **IO_RETRIES)
-def parse_bulletins(files: list[RawFile], cache_dir: Path) -> tuple:
-    """Parsed editions (from the cache where the content is known), rejections, parsed count."""
+def parse_bulletins(files: list[RawFile], cache_dir: Path, new_path: Path) -> tuple:
+    """Parsed editions (from the cache where the content is known), rejections, parsed count;
+    the rows of tidy files staged into the new warehouse file."""
     every = max(1, len(files) // 10)
     logger = get_run_logger()
 
@@ -62,13 +63,14 @@ def parse_bulletins(files: list[RawFile], cache_dir: Path) -> tuple:
             print(f"  parsed {done}/{total} files", file=sys.stderr, flush=True)
             logger.info("parsed %d/%d files", done, total)
 
-    return parse_new(files, cache_dir, progress if len(files) > 20 else None)
+    return parse_new(files, cache_dir, new_path, progress if len(files) > 20 else None)
 
 
 @task(name="stage bulletins", cache_policy=NO_CACHE, **IO_RETRIES)
-def stage_bulletins(editions: list[Edition], cache_dir: Path) -> int:
-    """Typed and coded tables of the editions not staged before; how many were staged now."""
-    return stage_new(editions, cache_dir)
+def stage_bulletins(editions: list[Edition], cache_dir: Path, new_path: Path) -> int:
+    """Typed and coded tables of the editions not staged before, and the staged rows of the
+    run's bulletins gathered in the new warehouse file; how many were staged now."""
+    return stage_new(editions, cache_dir, new_path)
 
 
 @task(name="check the cache", cache_policy=NO_CACHE)
@@ -83,7 +85,7 @@ def check_bulletins(
 ) -> pipeline.Checked:
     """Editions that pass the bulletin suites, and the rejected ones."""
     gate = QualityGate(settings.expectations_dir, stage, run_id)
-    return pipeline.check_bulletins(editions, gate, settings.cache_dir)
+    return pipeline.check_bulletins(editions, gate, stage / settings.warehouse.name)
 
 
 @task(name="verify published state", cache_policy=NO_CACHE, **IO_RETRIES)
@@ -240,10 +242,13 @@ def load_and_build(
     """Parse, stage and check the bulletins, and build the new warehouse in the staging folder:
     its path, or None when no bulletin passed. Raises duckdb.Error for a damaged store."""
     logger = get_run_logger()
-    editions, rejected, report.parsed_now = parse_bulletins(folder.files, settings.cache_dir)
+    new_path = stage / settings.warehouse.name
+    editions, rejected, report.parsed_now = parse_bulletins(
+        folder.files, settings.cache_dir, new_path
+    )
     logger.info("%d files parsed now, %d editions", report.parsed_now, len(editions))
     pause_point("after-parse")
-    stage_bulletins(editions, settings.cache_dir)
+    stage_bulletins(editions, settings.cache_dir, new_path)
     checked = check_bulletins(editions, settings, stage, report.run_id)
     report.loaded = checked.accepted
     report.findings = pipeline.duplicate_findings(editions) + checked.findings
@@ -252,7 +257,6 @@ def load_and_build(
     if not checked.accepted:
         report.stopped = "no bulletin passed its checks"
         return None
-    new_path = stage / settings.warehouse.name
     log = pipeline.RunLog(report.run_id, fingerprint, report.rejected)
     build_new_warehouse(checked.accepted, new_path, log, settings.cache_dir)
     return new_path

@@ -100,11 +100,8 @@ def duplicate_findings(editions: list[Edition]) -> list[Finding]:
     ]
 
 
-def attach_store(con: duckdb.DuckDBPyConnection, editions: list[Edition], cache_dir: Path) -> None:
-    """Attach the store read-only, with `accepted` (the editions of this run, by their current
-    file names) and `staged_observations` (their staged rows, with file, line, place and
-    subject; see PLACE)."""
-    con.execute("attach ? as store (read_only)", [str(store_path(cache_dir))])
+def register_accepted(con: duckdb.DuckDBPyConnection, editions: list[Edition]) -> None:
+    """Register `accepted`: the editions of this run, by their current file names."""
     columns = {"sha256": pl.String, "file_name": pl.String, **EDITION_COLUMNS}
     accepted = pl.DataFrame(
         [{name: e.edition.get(name) for name in columns} for e in editions], schema=columns
@@ -114,22 +111,31 @@ def attach_store(con: duckdb.DuckDBPyConnection, editions: list[Edition], cache_
         )
     )
     con.register("accepted", accepted)
+
+
+def attach_rows(con: duckdb.DuckDBPyConnection, editions: list[Edition], rows: Path) -> None:
+    """Attach the new warehouse file read-only, with `accepted` (see `register_accepted`) and
+    `staged_observations` (the staged rows of those editions, with file, line, place and
+    subject; see PLACE)."""
+    con.execute("attach ? as rows (read_only)", [str(rows)])
+    register_accepted(con, editions)
     con.execute(
         "create temp view staged_observations as"
         " select staged.*, accepted.file_name as file, staged.line_number as line,"
         f" {PLACE} as place, staged.row_label || ' ' || staged.period_code as subject"
-        " from store.staged as staged inner join accepted using (sha256)"
+        " from rows.staging.observations as staged inner join accepted using (sha256)"
     )
     con.execute(PLACE_MACROS)
 
 
-def check_bulletins(editions: list[Edition], gate: QualityGate, cache_dir: Path) -> Checked:
-    """Run the bulletin suites on all editions at once; a critical failure rejects a bulletin."""
+def check_bulletins(editions: list[Edition], gate: QualityGate, rows: Path) -> Checked:
+    """Run the bulletin suites on all editions at once, on their staged rows gathered in the new
+    warehouse file `rows`; a critical failure rejects a bulletin."""
     if not editions:
         return Checked([], [])
     con = database.connect()
     try:
-        attach_store(con, editions, cache_dir)
+        attach_rows(con, editions, rows)
         warehouse.register_reference(con)
         findings = gate.check("bulletin", con)
     finally:
@@ -178,10 +184,12 @@ def parse_warnings(editions: list[Edition]) -> list[Finding]:
 
 
 def build_warehouse(editions: list[Edition], new_path: Path, log: RunLog, cache_dir: Path) -> None:
-    """Build dimensions, fact and marts of the accepted editions into a new file."""
+    """Build dimensions, fact and marts of the accepted editions into the new file, which holds
+    the staged rows of the run's editions."""
     con = warehouse.open_new(new_path)
     try:
-        attach_store(con, editions, cache_dir)
+        con.execute("attach ? as store (read_only)", [str(store_path(cache_dir))])
+        register_accepted(con, editions)
         warehouse.build(con)
         pause_point("in-build")
         con.execute("detach store")

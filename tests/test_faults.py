@@ -25,7 +25,7 @@ from derive import shift_years
 from processes import without_root_override
 
 from flows import cli
-from flows.ingest.editions import discover, parse_new, store_path
+from flows.ingest.editions import discover, parse_new
 from flows.nightly import nightly
 
 BIN = Path(sys.executable).parent
@@ -401,7 +401,8 @@ def test_a_file_removed_or_written_to_while_the_run_reads_it(
     (raw_dir / "rewritten.txt").write_text("saved over while the run reads it\n")
     with open(raw_dir / "a-typed.csv", "a") as typed:
         typed.write("2021,,,,,5,\n")
-    editions, rejected, _ = parse_new(files, tmp_path / "cache")
+    new = tmp_path / "new.duckdb"
+    editions, rejected, _ = parse_new(files, tmp_path / "cache", new)
     changed = "the file changed while the run read it: run again to load it as it is now"
     assert sorted((r.file, r.reason) for r in rejected) == [
         ("a-typed.csv", changed),
@@ -409,14 +410,14 @@ def test_a_file_removed_or_written_to_while_the_run_reads_it(
         ("rewritten.txt", changed),
     ]
     copy = next(e for e in editions if e.file_name == "b-typed copy.csv")
-    with duckdb.connect(str(store_path(tmp_path / "cache")), read_only=True) as con:
+    with duckdb.connect(str(new), read_only=True) as con:
         [(rows_kept,)] = con.execute(
-            "select count(*) from staged where sha256 = $1", [copy.sha256]
+            "select count(*) from staging.observations where sha256 = $1", [copy.sha256]
         ).fetchall()
     assert rows_kept == 2
     # What was read of a file that changed is not kept: its content, back, loads.
     (raw_dir / "rewritten.txt").write_text(shift_years(sample_text, 2))
-    editions, rejected, _ = parse_new(discover(raw_dir).files, tmp_path / "cache")
+    editions, rejected, _ = parse_new(discover(raw_dir).files, tmp_path / "cache", new)
     assert rejected == [] and "rewritten.txt" in {e.file_name for e in editions}
 
 

@@ -367,11 +367,11 @@ def observations_batch(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame
     (root / "raw").mkdir()
     shutil.copy(SAMPLE, root / "raw" / SAMPLE.name)
     (root / "raw" / "next.txt").write_text(shift_years(SAMPLE.read_text(encoding="utf-8"), 1))
-    editions, _, _ = parse_new(discover(root / "raw").files, root / "cache")
-    stage_new(editions, root / "cache")
+    editions, _, _ = parse_new(discover(root / "raw").files, root / "cache", root / "new.duckdb")
+    stage_new(editions, root / "cache", root / "new.duckdb")
     con = database.connect()
     try:
-        pipeline.attach_store(con, editions, root / "cache")
+        pipeline.attach_rows(con, editions, root / "new.duckdb")
         suite = json.loads(
             (PROJECT_DIR / "expectations" / "bulletin_observations.json").read_text()
         )

@@ -24,13 +24,14 @@ def test_generated_editions_parse_and_pass_their_checks(
     raw = tmp_path / "raw"
     raw.mkdir()
     (raw / "synthetic.txt").write_text(synthetic.bulletin(year, month, countries, seed=7))
-    editions, rejected, _ = parse_new(discover(raw).files, tmp_path / "cache")
+    rows = tmp_path / "new.duckdb"
+    editions, rejected, _ = parse_new(discover(raw).files, tmp_path / "cache", rows)
     assert rejected == []
-    assert stage_new(editions, tmp_path / "cache") == 1
+    assert stage_new(editions, tmp_path / "cache", rows) == 1
     edition = editions[0].edition
     assert (edition["report_year"], edition["coverage_end"]) == (year, f"{year}-{month:02d}")
     con = duckdb.connect()
-    pipeline.attach_store(con, editions, tmp_path / "cache")
+    pipeline.attach_rows(con, editions, rows)
     staged = con.sql("select * from staged_observations").pl()
     con.close()
     named = staged.filter(
@@ -42,7 +43,7 @@ def test_generated_editions_parse_and_pass_their_checks(
     months = staged.filter(pl.col("table_code") == "MONTHLY", pl.col("period_grain") == "month")
     assert months.filter(pl.col("period_start").dt.year() == year).height == 3 * month
     gate = QualityGate(PROJECT_DIR / "expectations", tmp_path, "test-run")
-    checked = pipeline.check_bulletins(editions, gate, tmp_path / "cache")
+    checked = pipeline.check_bulletins(editions, gate, rows)
     assert checked.rejected == []
     assert [f.expectation for f in checked.findings if not f.success] == []
 

@@ -1,8 +1,8 @@
 """Parser of the tidy CSV format: one observation per row, codes or names per dimension.
 
-DuckDB reads the file, checks its rows and stages them into the store's table of staged rows
-(which keeps the cells as typed): millions of rows never pass through Python, every check below
-is one query over them, and each row is written once. A file is one
+DuckDB reads the file, checks its rows and stages them straight into the new warehouse's table
+of staged rows (which keeps the cells as typed): millions of rows never pass through Python,
+every check below is one query over them, and each row is written once. A file is one
 publication: its optional `source` and `published_on` columns say whose and when.
 """
 
@@ -145,8 +145,9 @@ def header_problem(layout: Layout) -> str | None:
     return None
 
 
-def load(con: duckdb.DuckDBPyConnection, path: Path, sha256: str) -> dict:
-    """Append a tidy CSV's rows to `staged`, after checking them; return the edition.
+def load(con: duckdb.DuckDBPyConnection, path: Path, sha256: str, table: str = "staged") -> dict:
+    """Append a tidy CSV's rows to `table` (of `stage.STAGED_SCHEMA`), after checking them;
+    return the edition.
 
     A file in UTF-16 with a byte-order mark (Notepad's "Unicode") is read through a UTF-8 copy
     under the same name, in a temporary folder. Raises BulletinError naming every problem of the
@@ -155,7 +156,7 @@ def load(con: duckdb.DuckDBPyConnection, path: Path, sha256: str) -> dict:
     with open(path, "rb") as handle:
         utf16 = handle.read(2) in UTF16_BOMS
     if not utf16:
-        return load_utf8(con, path, sha256)
+        return load_utf8(con, path, sha256, table)
     with tempfile.TemporaryDirectory(prefix="tidy-utf16-") as folder:
         copy = Path(folder) / path.name
         try:
@@ -168,10 +169,10 @@ def load(con: duckdb.DuckDBPyConnection, path: Path, sha256: str) -> dict:
             raise BulletinError(
                 path.name, "the file starts as UTF-16 text but is not UTF-16 throughout"
             ) from None
-        return load_utf8(con, copy, sha256) | {"encoding": "utf-16"}
+        return load_utf8(con, copy, sha256, table) | {"encoding": "utf-16"}
 
 
-def load_utf8(con: duckdb.DuckDBPyConnection, path: Path, sha256: str) -> dict:
+def load_utf8(con: duckdb.DuckDBPyConnection, path: Path, sha256: str, table: str) -> dict:
     """`load` of a UTF-8 file."""
     file = path.name
     layout = sniff(path)
@@ -208,7 +209,7 @@ def load_utf8(con: duckdb.DuckDBPyConnection, path: Path, sha256: str) -> dict:
     try:
         con.execute(f"create or replace temp view tidy_rows as {rows_query(con, path, columns)}")
         edition = check(con, path)
-        stage_rows(con, sha256, edition)
+        stage_rows(con, sha256, edition, table)
         return edition
     finally:
         con.execute("drop view if exists tidy_rows")
@@ -218,8 +219,8 @@ def load_utf8(con: duckdb.DuckDBPyConnection, path: Path, sha256: str) -> dict:
             con.unregister(name)
 
 
-def stage_rows(con: duckdb.DuckDBPyConnection, sha256: str, edition: dict) -> None:
-    """Append the checked rows of `tidy_rows` to `staged`, staged in one SQL pass: the figures
+def stage_rows(con: duckdb.DuckDBPyConnection, sha256: str, edition: dict, table: str) -> None:
+    """Append the checked rows of `tidy_rows` to `table`, staged in one SQL pass: the figures
     decoded, and the labels and periods joined to their codes, which `stage` maps in polars once
     per distinct value. Rows keep their cells as typed (the raw layer) and their line."""
     # the distinct values of every column in one scan
@@ -244,7 +245,7 @@ def stage_rows(con: duckdb.DuckDBPyConnection, sha256: str, edition: dict) -> No
     )
     con.execute(
         f"""
-        insert into staged by name
+        insert into {table} by name
         select
             $sha256 as sha256,
             {TABLE_CODE} as table_code,

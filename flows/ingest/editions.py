@@ -2,8 +2,10 @@
 
 The store is one DuckDB file in the cache folder. Editions are written to it in batches, so
 ten thousand small bulletins cost a few inserts; a bulletin's observations are staged in polars
-after its parse, while a tidy file of millions of rows is checked and staged by DuckDB in one
-pass, without passing through Python, and written once.
+after its parse. The staged rows of a run's editions are gathered in the new warehouse file
+(`staging.observations`, see `open_rows`): a tidy file of millions of rows is checked and staged
+there by DuckDB in one pass, without passing through Python, and written once; the store keeps
+only its edition (read again, it is loaded again).
 """
 
 from __future__ import annotations
@@ -23,12 +25,12 @@ import duckdb
 import polars as pl
 
 from flows import reference
-from flows.database import DUCKDB_CONFIG, lock_holder
+from flows.database import DUCKDB_CONFIG, STORAGE_VERSION, lock_holder
 from flows.errors import BulletinError
 from flows.ingest import bulletin_tidy
 from flows.ingest.parse import is_tidy, parse_file
 from flows.ingest.raw_file import OBSERVATIONS_TABLE, ParsedFile, sha256_of
-from flows.ingest.stage import STAGED_TABLE, stage
+from flows.ingest.stage import STAGED_TABLE, stage, staged_table
 
 # The code and reference data that decide what parsing and staging make of the same bytes.
 PARSING_MODULES = (
@@ -65,7 +67,6 @@ create table if not exists staged_editions (sha256 varchar);
 STORE_CLEANUP = """
 delete from observations where sha256 not in (select sha256 from editions);
 delete from footnotes where sha256 not in (select sha256 from editions);
-delete from staged_editions where sha256 not in (select sha256 from editions);
 delete from staged where sha256 not in (select sha256 from staged_editions);
 """
 # DuckDB's file header: three blocks of 4 KiB before the first data block.
@@ -74,6 +75,8 @@ DUCKDB_HEADER_BYTES = 3 * 4096
 FLUSH_EVERY = 1000
 # Rows staged at a time: memory stays bounded however large a tidy file is.
 STAGE_BATCH_ROWS = 500_000
+# The table of the new warehouse that gathers the run's staged rows, attached as `rows`.
+ROWS = "rows.staging.observations"
 
 
 @dataclass(frozen=True)
@@ -296,11 +299,28 @@ def open_store(cache_dir: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         con.close()
 
 
+def open_rows(con: duckdb.DuckDBPyConnection, rows: Path) -> None:
+    """Attach the new warehouse file as `rows`, created (in the storage format 1.x reads) with
+    its table of staged rows, `staging.observations`, where it does not exist yet."""
+    con.execute(f"attach ? as rows (storage_version '{STORAGE_VERSION}')", [str(rows)])
+    con.execute("create schema if not exists rows.staging")
+    con.execute(staged_table(ROWS))
+
+
 def parse_new(
-    files: list[RawFile], cache_dir: Path, progress: Callable[[int, int], None] | None = None
+    files: list[RawFile],
+    cache_dir: Path,
+    rows: Path,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[list[Edition], list[Rejection], int]:
-    """Editions and rejections of the files; only content not seen before is parsed now."""
+    """Editions and rejections of the files; only content not seen before is parsed now.
+
+    `rows` is the new warehouse file, made anew: the rows of tidy files go into its
+    `staging.observations` (those of bulletins follow when they are staged, see `stage_new`).
+    """
+    rows.unlink(missing_ok=True)  # a retried parse starts again
     with open_store(cache_dir) as con:
+        open_rows(con, rows)
         known = {row["sha256"]: row for row in con.sql("select * from editions").pl().to_dicts()}
         refused = {
             row["sha256"]: row for row in con.sql("select * from rejections").pl().to_dicts()
@@ -315,6 +335,9 @@ def parse_new(
                 editions[raw.sha256].edition["also_named"].append(raw.path.name)
             elif raw.sha256 in known:
                 editions[raw.sha256] = Edition(known[raw.sha256] | named(raw))
+                if known[raw.sha256]["format"] == "tidy":
+                    # the store keeps a tidy file's edition, not its rows: loaded again
+                    bulletin_tidy.load(con, raw.path, raw.sha256, ROWS)
             elif raw.sha256 in refused:
                 row = refused[raw.sha256]
                 rejections.append(
@@ -334,10 +357,9 @@ def parse_new(
                     result = None  # the file went away while it was read: said below
                 if changed := changed_since_discovered(raw):
                     rejections.append(Rejection(raw.path.name, raw.sha256, changed))
-                    # A tidy file's rows went straight into the store: another name of the
-                    # same content must not find them there twice.
-                    for table in ("staged", "staged_editions"):
-                        con.execute(f"delete from {table} where sha256 = $1", [raw.sha256])
+                    # A tidy file's rows went straight into the new warehouse: another name of
+                    # the same content must not find them there twice.
+                    con.execute(f"delete from {ROWS} where sha256 = $1", [raw.sha256])
                 elif isinstance(result, BulletinError):
                     rejections.append(
                         Rejection(
@@ -365,11 +387,9 @@ def named(raw: RawFile) -> dict:
 
 
 def parse_one(con: duckdb.DuckDBPyConnection, raw: RawFile) -> ParsedFile:
-    """Parse a file; a tidy file's rows go straight into the store, staged (the edition row
-    follows: until it is written, a killed run's rows are removed at the next open)."""
+    """Parse a file; a tidy file's rows go straight into the new warehouse's staged rows."""
     if is_tidy(raw.path):
-        edition = bulletin_tidy.load(con, raw.path, raw.sha256)
-        con.execute("insert into staged_editions values ($1)", [raw.sha256])
+        edition = bulletin_tidy.load(con, raw.path, raw.sha256, ROWS)
         edition |= {"sha256": raw.sha256, "file_name": raw.path.name}
         return ParsedFile(edition, pl.DataFrame())
     return parse_file(raw.path, raw.sha256)
@@ -411,40 +431,50 @@ def write(con: duckdb.DuckDBPyConnection, parsed: list[tuple[RawFile, object]]) 
     con.execute("commit")
 
 
-def stage_new(editions: list[Edition], cache_dir: Path) -> int:
-    """Stage the editions not staged before, in batches of rows; how many were staged now."""
+def stage_new(editions: list[Edition], cache_dir: Path, rows: Path) -> int:
+    """Stage the bulletins not staged before, in batches of rows, and gather the staged rows of
+    every bulletin of the run in the new warehouse file `rows` (see `parse_new`); how many were
+    staged now. Tidy files are staged when they are parsed."""
+    bulletins = [e.sha256 for e in editions if e.edition["format"] != "tidy"]
     with open_store(cache_dir) as con:
-        wanted = pl.DataFrame(
-            {"sha256": [e.sha256 for e in editions]}, schema={"sha256": pl.String}
-        )
-        con.register("wanted", wanted)
+        con.register("wanted", pl.DataFrame({"sha256": bulletins}, schema={"sha256": pl.String}))
         shas = [
             row[0]
             for row in con.sql(
                 "select sha256 from wanted anti join staged_editions using (sha256)"
             ).fetchall()
         ]
-        if not shas:
-            return 0
-        pending = pl.DataFrame({"sha256": shas})
-        con.register("pending", pending)
-        reader = con.sql(
-            "select observations.*, editions.format, editions.report_year, editions.coverage_end"
-            " from observations"
-            " join editions using (sha256) semi join pending using (sha256)"
-        ).to_arrow_reader(STAGE_BATCH_ROWS)
-        # Rows are read on one connection and written on another (a cursor of the same file),
-        # a batch at a time; `staged_editions` is written last, when every batch is in.
-        # The reader and the cursor are closed on any error too: either keeps the store open in
-        # this process, and the next attach of it fails.
-        try:
-            with con.cursor() as writer:
-                writer.register("pending", pending)
-                for batch in reader:
-                    writer.register("staged_batch", stage(pl.from_arrow(batch)))
-                    writer.execute("insert into staged by name select * from staged_batch")
-                    writer.unregister("staged_batch")
-                writer.execute("insert into staged_editions select sha256 from pending")
-        finally:
-            reader.close()
+        if shas:
+            stage_pending(con, pl.DataFrame({"sha256": shas}))
+        open_rows(con, rows)
+        con.execute("begin")
+        con.execute(f"delete from {ROWS} where sha256 in (select sha256 from wanted)")
+        con.execute(
+            f"insert into {ROWS} by name select * from staged semi join wanted using (sha256)"
+        )
+        con.execute("commit")
     return len(shas)
+
+
+def stage_pending(con: duckdb.DuckDBPyConnection, pending: pl.DataFrame) -> None:
+    """Stage the parsed observations of the `pending` editions ({sha256}) into the store."""
+    con.register("pending", pending)
+    reader = con.sql(
+        "select observations.*, editions.format, editions.report_year, editions.coverage_end"
+        " from observations"
+        " join editions using (sha256) semi join pending using (sha256)"
+    ).to_arrow_reader(STAGE_BATCH_ROWS)
+    # Rows are read on one connection and written on another (a cursor of the same file),
+    # a batch at a time; `staged_editions` is written last, when every batch is in.
+    # The reader and the cursor are closed on any error too: either keeps the store open in
+    # this process, and the next attach of it fails.
+    try:
+        with con.cursor() as writer:
+            writer.register("pending", pending)
+            for batch in reader:
+                writer.register("staged_batch", stage(pl.from_arrow(batch)))
+                writer.execute("insert into staged by name select * from staged_batch")
+                writer.unregister("staged_batch")
+            writer.execute("insert into staged_editions select sha256 from pending")
+    finally:
+        reader.close()

@@ -49,9 +49,17 @@ DUCKDB_TYPES = {
     pl.Float64: "double",
     pl.Boolean: "boolean",
 }
-STAGED_TABLE = "create table if not exists staged ({})".format(
-    ", ".join(f"{name} {DUCKDB_TYPES[dtype]}" for name, dtype in STAGED_SCHEMA.items())
-)
+
+
+def staged_table(name: str) -> str:
+    """The statement creating a table of staged rows named `name` (if it does not exist)."""
+    columns = ", ".join(
+        f"{column} {DUCKDB_TYPES[dtype]}" for column, dtype in STAGED_SCHEMA.items()
+    )
+    return f"create table if not exists {name} ({columns})"
+
+
+STAGED_TABLE = staged_table("staged")
 
 
 def decode_count(text: pl.Expr, dutch: pl.Expr) -> pl.Expr:

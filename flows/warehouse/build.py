@@ -15,10 +15,6 @@ from flows.ingest.raw_file import RAW_SCHEMA
 
 SQL_DIR = Path(__file__).resolve().parent.parent.parent / "sql"
 DICTIONARY = SQL_DIR / "dictionary.yml"
-# DuckDB 1.x readers (the CLI 1.5, BI drivers) cannot open files in 2.x's default format. Files
-# in the v1.3.0 format open in DuckDB 1.3 and newer, and are written twice as fast as v1.2.0's
-# (10 million rows: 2.5 s against 4.5 s on the benchmark machine).
-STORAGE_VERSION = "v1.3.0"
 SCHEMAS = ("raw", "staging", "core", "marts")
 # Each layer is built in this order; a file's name is its table's name.
 CORE_TABLES = (
@@ -47,10 +43,10 @@ MART_TABLES = (
 
 
 def open_new(path: Path) -> duckdb.DuckDBPyConnection:
-    """A connection to a new, empty warehouse file in the storage format 1.x reads."""
-    path.unlink(missing_ok=True)
+    """A connection to the new warehouse file, which holds only the staged rows of the run's
+    editions (`staging.observations`, written while they were parsed; see editions.open_rows)."""
     con = connect()
-    con.execute(f"attach ? as warehouse (storage_version '{STORAGE_VERSION}')", [str(path)])
+    con.execute("attach ? as warehouse", [str(path)])
     con.execute("use warehouse")
     # One deterministic surrogate key for every dimension: stable from run to run.
     con.execute(
@@ -58,7 +54,7 @@ def open_new(path: Path) -> duckdb.DuckDBPyConnection:
         " (md5_number_upper(dimension || '|' || code) >> 1)::bigint"
     )
     for schema in SCHEMAS:
-        con.execute(f"create schema {schema}")
+        con.execute(f"create schema if not exists {schema}")
     return con
 
 
@@ -108,21 +104,21 @@ def hierarchy() -> pl.DataFrame:
 
 
 def build(con: duckdb.DuckDBPyConnection) -> None:
-    """Copy the accepted editions from the attached store, then build core and mart tables.
+    """Keep the staged rows of the accepted editions, copy their footnotes from the attached
+    store, then build core and mart tables.
 
-    Each observation is copied once, staged: `raw.observations` is the view of its cells as
-    parsed (a staged row keeps them), so that millions of rows are not written twice.
+    Each observation is written once, staged, when it is parsed: `raw.observations` is the view
+    of its cells as parsed (a staged row keeps them), so millions of rows are not written twice.
     """
     register_reference(con)
+    con.execute(
+        "delete from staging.observations where sha256 not in (select sha256 from accepted)"
+    )
     con.execute("create table raw.bulletins as select * from accepted order by file_name")
-    for schema, table, source in (
-        ("raw", "footnotes", "footnotes"),
-        ("staging", "observations", "staged"),
-    ):
-        con.execute(
-            f"create table {schema}.{table} as"
-            f" select * from store.{source} semi join accepted using (sha256)"
-        )
+    con.execute(
+        "create table raw.footnotes as"
+        " select * from store.footnotes semi join accepted using (sha256)"
+    )
     con.execute(
         f"create view raw.observations as select sha256, {', '.join(RAW_SCHEMA)}"
         " from staging.observations"
