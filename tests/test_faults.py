@@ -421,6 +421,37 @@ def test_a_file_removed_or_written_to_while_the_run_reads_it(
     assert rejected == [] and "rewritten.txt" in {e.file_name for e in editions}
 
 
+def test_a_known_tidy_file_is_loaded_again_and_checked_for_changes(tmp_path: Path) -> None:
+    raw_dir = tmp_path / "typed"
+    raw_dir.mkdir()
+    (raw_dir / "typed.csv").write_text(
+        "period,organiser,country,category,channel,returns,share_pct\n2019,,,,,3,\n2020,,,,,4,\n"
+    )
+    new, cache = tmp_path / "new.duckdb", tmp_path / "cache"
+
+    def staged() -> list[tuple]:
+        with duckdb.connect(str(new), read_only=True) as con:
+            return con.execute(
+                "select period_code, returns, line_number from staging.observations order by 3"
+            ).fetchall()
+
+    editions, _, parsed_now = parse_new(discover(raw_dir).files, cache, new)
+    assert parsed_now == 1 and staged() == [("2019", 3, 2), ("2020", 4, 3)]
+    # The store keeps its edition, not its rows: a later run reads them again, into its own file.
+    editions, rejected, parsed_now = parse_new(discover(raw_dir).files, cache, new)
+    assert (parsed_now, rejected) == (0, []) and [e.file_name for e in editions] == ["typed.csv"]
+    assert staged() == [("2019", 3, 2), ("2020", 4, 3)]
+    # Written to after it was hashed: what was read is not the content its sha256 says.
+    files = discover(raw_dir).files
+    with open(raw_dir / "typed.csv", "a") as typed:
+        typed.write("2021,,,,,5,\n")
+    editions, rejected, _ = parse_new(files, cache, new)
+    assert editions == [] and staged() == []
+    assert [(r.file, r.reason) for r in rejected] == [
+        ("typed.csv", "the file changed while the run read it: run again to load it as it is now")
+    ]
+
+
 def test_prefect_home_on_a_full_disk_is_one_line(small_disk: Path, raw_dir: Path) -> None:
     with open(small_disk / "filler", "wb", buffering=0) as handle, contextlib.suppress(OSError):
         while True:

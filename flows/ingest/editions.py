@@ -334,10 +334,11 @@ def parse_new(
                 # The same content under a second name is one edition, known by both names.
                 editions[raw.sha256].edition["also_named"].append(raw.path.name)
             elif raw.sha256 in known:
-                editions[raw.sha256] = Edition(known[raw.sha256] | named(raw))
-                if known[raw.sha256]["format"] == "tidy":
-                    # the store keeps a tidy file's edition, not its rows: loaded again
-                    bulletin_tidy.load(con, raw.path, raw.sha256, ROWS)
+                edition = known[raw.sha256]
+                if edition["format"] == "tidy" and (changed := reload_tidy(con, raw)):
+                    rejections.append(Rejection(raw.path.name, raw.sha256, changed))
+                else:
+                    editions[raw.sha256] = Edition(edition | named(raw))
             elif raw.sha256 in refused:
                 row = refused[raw.sha256]
                 rejections.append(
@@ -379,6 +380,20 @@ def parse_new(
                 progress(number, len(files))
         write(con, pending)
     return list(editions.values()), rejections, parsed_now
+
+
+def reload_tidy(con: duckdb.DuckDBPyConnection, raw: RawFile) -> str | None:
+    """Load again the rows of a tidy file whose edition the store keeps (it keeps no rows of
+    it); None, or why they were not loaded: the file changed or went away since it was hashed."""
+    try:
+        bulletin_tidy.load(con, raw.path, raw.sha256, ROWS)
+    except (BulletinError, OSError):
+        if changed_since_discovered(raw) is None:
+            raise
+    if changed := changed_since_discovered(raw):
+        con.execute(f"delete from {ROWS} where sha256 = $1", [raw.sha256])
+        return changed
+    return None
 
 
 def named(raw: RawFile) -> dict:
