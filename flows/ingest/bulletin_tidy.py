@@ -81,6 +81,8 @@ RULES = {
         + ") is null"
     ),
 }
+# The columns RULES read.
+RULED = ("period", "returns", "share_pct", "published_on")
 # A row's table: the dimension it breaks down (organisers and totals: the monthly table).
 TABLE_CODE = """
     case
@@ -215,6 +217,7 @@ def load_utf8(con: duckdb.DuckDBPyConnection, path: Path, sha256: str, table: st
         con.execute("drop view if exists tidy_rows")
         con.execute("drop table if exists tidy_file")
         con.execute("drop table if exists tidy_line_shifts")
+        con.execute("drop table if exists tidy_values")
         for name in ("tidy_periods", *(f"tidy_{dimension}" for dimension in DIMENSIONS)):
             con.unregister(name)
 
@@ -223,17 +226,13 @@ def stage_rows(con: duckdb.DuckDBPyConnection, sha256: str, edition: dict, table
     """Append the checked rows of `tidy_rows` to `table`, staged in one SQL pass: the figures
     decoded, and the labels and periods joined to their codes, which `stage` maps in polars once
     per distinct value. Rows keep their cells as typed (the raw layer) and their line."""
-    # the distinct values of every column in one scan
-    distinct = con.sql(
-        f"select {', '.join(f'list(distinct {name})' for name in (*DIMENSIONS, 'period'))}"
-        " from tidy_rows"
-    ).fetchall()[0]
-    for dimension, labels in zip(DIMENSIONS, distinct, strict=False):
-        codes = stage.label_codes(dimension, pl.Series(labels, dtype=pl.String))
-        con.register(f"tidy_{dimension}", arrow(codes))
-    periods = stage.period_codes(
-        pl.Series(distinct[-1], dtype=pl.String), edition["report_year"], edition["coverage_end"]
-    )
+    # the labels' distinct combinations (few: a file is a table of them), in one pass
+    labels = con.sql(f"select {', '.join(DIMENSIONS)} from tidy_rows group by all").pl()
+    for dimension in DIMENSIONS:
+        con.register(f"tidy_{dimension}", arrow(stage.label_codes(dimension, labels[dimension])))
+    # the distinct periods: among the distinct values `check` counted
+    periods = con.sql("select distinct period from tidy_values").pl().to_series()
+    periods = stage.period_codes(periods, edition["report_year"], edition["coverage_end"])
     con.register("tidy_periods", arrow(periods))
     codes = ", ".join(f"tidy_{name}.code as {name}_code" for name in DIMENSIONS)
     unresolved = ", ".join(
@@ -346,30 +345,22 @@ def check(con: duckdb.DuckDBPyConnection, path: Path) -> dict:
     than one source or publication date, and then the labels that do not resolve.
     """
     file = path.name
-    counts = ", ".join(
-        f"count(*) filter (where {condition}), min(line_number, {LINES_SHOWN})"
-        f" filter (where {condition})"
-        for condition in RULES.values()
+    # The rules read four columns, whose distinct combinations are few however many rows a file
+    # has: a rule that holds for none of them holds for no row, and a good file is checked in
+    # one pass. Only a file with offending rows is read again, for their lines.
+    con.execute(
+        f"create or replace temp table tidy_values as select {', '.join(RULED)},"
+        " count(*) as rows from tidy_rows group by all"
     )
-    rows, start, end, *found = con.sql(
-        "select count(*),"
+    rows, start, end, *flagged = con.sql(
+        "select coalesce(sum(rows), 0)::bigint,"
         " min(if(length(period) = 4, period || '-01', left(period, 7))),"
         " max(if(length(period) = 4, period || '-12', split_part(period, '/', -1))),"
-        f" {counts} from tidy_rows"
+        f" {', '.join(f'bool_or({condition})' for condition in RULES.values())} from tidy_values"
     ).fetchall()[0]
     if rows == 0:
         raise BulletinError(file, "the file has a header but no rows", 1)
-    problems = []
-    for (reason, _), count, lines in zip(RULES.items(), found[::2], found[1::2], strict=True):
-        if count:
-            row = (
-                con.sql(
-                    "select * from tidy_rows where line_number = $line", params={"line": lines[0]}
-                )
-                .pl()
-                .row(0, named=True)
-            )
-            problems.append(Problem(reason.format(**row), sorted(lines), count))
+    problems = offending_rows(con) if any(flagged) else []
     source, source_problem = single_value(con, "source")
     published_on, date_problem = single_value(con, "published_on")
     problems += [p for p in (source_problem, date_problem) if p]
@@ -399,6 +390,28 @@ def check(con: duckdb.DuckDBPyConnection, path: Path) -> dict:
         "source_label": source[0] if source else None,
         "published_on": as_date(published_on[0]).isoformat() if published_on else None,
     }
+
+
+def offending_rows(con: duckdb.DuckDBPyConnection) -> list[Problem]:
+    """Each kind of bad row of `tidy_rows` (see RULES), with its first lines and count."""
+    counts = ", ".join(
+        f"count(*) filter (where {condition}), min(line_number, {LINES_SHOWN})"
+        f" filter (where {condition})"
+        for condition in RULES.values()
+    )
+    found = con.sql(f"select {counts} from tidy_rows").fetchall()[0]
+    problems = []
+    for (reason, _), count, lines in zip(RULES.items(), found[::2], found[1::2], strict=True):
+        if count:
+            row = (
+                con.sql(
+                    "select * from tidy_rows where line_number = $line", params={"line": lines[0]}
+                )
+                .pl()
+                .row(0, named=True)
+            )
+            problems.append(Problem(reason.format(**row), sorted(lines), count))
+    return problems
 
 
 @dataclass
