@@ -8,10 +8,11 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-# DuckDB spills to disk past this, so that millions of rows never take the machine's memory;
-# and rows need not keep their input order, which lets large copies stream.
+# DuckDB spills to disk past this, so that millions of rows never take the machine's memory
+# (a run of 10 million tidy rows peaks at 1.4 GiB with its Prefect server, against 1.6 with 1GB,
+# for 3 % more CPU); and rows need not keep their input order, which lets large copies stream.
 DUCKDB_CONFIG = {
-    "memory_limit": "1GB",
+    "memory_limit": "768MB",
     "preserve_insertion_order": False,
 }
 # DuckDB 1.x readers (the CLI 1.5, BI drivers) cannot open files in 2.x's default format. Files
