@@ -547,3 +547,23 @@ def test_html_safe_escapes_every_text_of_a_batch_as_html_escape_does() -> None:
     assert safe["empty"].isna().all() and safe["figure"].tolist() == [7] * 5
     assert [list(value) for value in safe["list"]] == [["<b>"]] * 5  # not a text: as it was
     assert [plain({"label": value})["label"] for value in safe["label"]][:3] == labels[:3]
+
+
+def test_the_core_check_counts_each_fact_row_given_twice(
+    published_sample: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "w.duckdb"
+    shutil.copy(published_sample, copy)
+    core = (warehouse.SQL_DIR / "checks" / "core.sql").read_text()
+    with duckdb.connect(str(copy)) as con:
+
+        def repeated() -> int:
+            [(observed,)] = con.execute(
+                f"select observed from ({core}) where check_name = 'fact_observation_unique'"
+            ).fetchall()
+            return observed
+
+        assert repeated() == 0
+        con.execute("insert into core.fact_returns select * from core.fact_returns limit 2")
+        con.execute("insert into core.fact_returns select * from core.fact_returns limit 1")
+        assert repeated() == 3
