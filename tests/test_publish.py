@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import lzma
 import os
 import shutil
 import signal
@@ -24,8 +25,12 @@ from conftest import SAMPLE, held_read_write, query
 from derive import shift_years
 
 from flows.cli import main
+from flows.ingest import editions
 from flows.nightly import nightly
 from flows.publish.publish import MANIFEST, OWNED_FOLDERS
+
+# Files kept for tests: a cache store as a killed run left it.
+DATA = Path(__file__).resolve().parent / "data"
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
 COMMAND = str(Path(sys.executable).parent / "voluntary-returns")
@@ -457,3 +462,17 @@ def test_an_unchanged_run_writes_the_report_again_only_on_another_day_or_limits(
     assert nightly(raw_dir=str(raw), warehouse=str(warehouse)).unchanged
     assert assert_verified(warehouse)["report_basis"]["warn_after_days"] == 20000
     assert page.read_text() != old_page
+
+
+def test_a_sound_cache_store_with_freed_blocks_is_kept(tmp_path: Path) -> None:
+    # A store left by a run killed while it checked bulletins (found by a helper breaking runs):
+    # DuckDB counts 10 blocks, 3 of them freed and the last not on disk; every table reads.
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    store = editions.store_path(cache)
+    store.write_bytes(lzma.decompress((DATA / "store-with-free-blocks.duckdb.xz").read_bytes()))
+    assert editions.check_store(cache) is None
+    assert store.exists() and not Path(f"{store}.broken").exists()
+    with duckdb.connect(str(store), read_only=True) as con:
+        assert con.execute("select count(*) from editions").fetchall() == [(12,)]
+        assert con.execute("select count(*) from observations").fetchall() == [(283,)]

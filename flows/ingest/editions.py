@@ -256,16 +256,28 @@ def check_store(cache_dir: Path) -> str | None:
     try:
         with open_store(cache_dir) as con:
             con.execute("checkpoint")
-            size, blocks = con.execute(
-                "select block_size, total_blocks from pragma_database_size()"
-            ).fetchone()
-        short = path.stat().st_size < DUCKDB_HEADER_BYTES + size * blocks
-        reason = f"the file ends before its last block of {blocks}" if short else None
+            [(size,)] = con.execute("select block_size from pragma_database_size()").fetchall()
+            last = last_block(con)
+        # Blocks DuckDB counts but has freed need not be on disk: those of tables must be.
+        short = path.stat().st_size < DUCKDB_HEADER_BYTES + size * (last + 1)
+        reason = f"the file ends before block {last}, which holds a table's rows" if short else None
     except duckdb.Error as error:
         if lock_holder(error):
             raise
         reason = str(error)
     return None if reason is None else set_store_aside(cache_dir, reason)
+
+
+def last_block(con: duckdb.DuckDBPyConnection) -> int:
+    """The highest block id that a table of the current database keeps its rows in; -1 if none."""
+    tables = con.execute(
+        "select table_name from duckdb_tables() where database_name = current_database()"
+    ).fetchall()
+    highest = [
+        con.execute("select max(block_id) from pragma_storage_info(?)", [table]).fetchall()[0][0]
+        for (table,) in tables
+    ]
+    return max((block for block in highest if block is not None), default=-1)
 
 
 def set_store_aside(cache_dir: Path, reason: str) -> str:
