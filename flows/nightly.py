@@ -13,6 +13,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.states import State
+from prefect.utilities.annotations import quote
 
 from flows import pipeline, places, unchanged
 from flows.database import is_corrupt
@@ -30,7 +31,7 @@ from flows.publish import publish
 from flows.quality.freshness import FreshnessLimits
 from flows.quality.gate import Finding, QualityGate, read_suites
 from flows.report import shown
-from flows.report.run_report import RunReport
+from flows.report.run_report import RunReport, summed_up
 from flows.settings import Settings, pause_point
 
 
@@ -137,8 +138,10 @@ def report_run(report: RunReport) -> str:
     logger = get_run_logger()
     for rejection in report.rejected:
         logger.warning("rejected %s", shown.terminal(rejection))
-    for finding in report.warnings:
-        logger.warning("warning %s", shown.terminal(finding.describe()))
+    # thousands of warnings are summed up per expectation, as in the summary
+    for line in summed_up(report.warnings, shown.terminal, kept=report.published):
+        if line:
+            logger.warning("warning %s", line.removeprefix("- "))
     for item in report.skipped:
         logger.info("skipped %s", shown.terminal(item))
     markdown = report.markdown()
@@ -181,7 +184,7 @@ def nightly(
             load_and_publish(folder, fingerprint, settings, report)
         if not (report.published or report.unchanged):
             report.kept_editions = len(pipeline.published_state(settings.warehouse)[0])
-    report_run(report)
+    report_run(quote(report))
     logger.info("run %s finished with exit status %s", report.run_id, report.exit_code)
     return report
 
@@ -213,7 +216,7 @@ def load_and_publish(
         if new_path is None:
             return
         findings, docs = check_new_warehouse(
-            new_path, report.findings, settings, stage, report.run_id
+            new_path, quote(report.findings), settings, stage, report.run_id
         )
         report.findings += findings
         if report.blocking:
@@ -243,13 +246,15 @@ def load_and_build(
     its path, or None when no bulletin passed. Raises duckdb.Error for a damaged store."""
     logger = get_run_logger()
     new_path = stage / settings.warehouse.name
+    # Prefect walks every argument of a task for futures to resolve: for thousands of editions
+    # and findings that walk took seconds. `quote` hands plain data over as it is.
     editions, rejected, report.parsed_now = parse_bulletins(
-        folder.files, settings.cache_dir, new_path
+        quote(folder.files), settings.cache_dir, new_path
     )
     logger.info("%d files parsed now, %d editions", report.parsed_now, len(editions))
     pause_point("after-parse")
-    stage_bulletins(editions, settings.cache_dir, new_path)
-    checked = check_bulletins(editions, settings, stage, report.run_id)
+    stage_bulletins(quote(editions), settings.cache_dir, new_path)
+    checked = check_bulletins(quote(editions), settings, stage, report.run_id)
     report.loaded = checked.accepted
     report.findings = pipeline.duplicate_findings(editions) + checked.findings
     report.rejected = folder.refused + rejected + checked.rejected
@@ -258,5 +263,5 @@ def load_and_build(
         report.stopped = "no bulletin passed its checks"
         return None
     log = pipeline.RunLog(report.run_id, fingerprint, report.rejected)
-    build_new_warehouse(checked.accepted, new_path, log, settings.cache_dir)
+    build_new_warehouse(quote(checked.accepted), new_path, quote(log), settings.cache_dir)
     return new_path
