@@ -8,8 +8,8 @@ with staged as (
 ),
 
 -- each observation's key: its codes, or its label where a code is missing (two different
--- labels without a code are two observations, not one twice)
-keyed as not materialized (
+-- labels without a code are two observations, not one twice); and the key's hash
+with_label as not materialized (
     select
         staged.*,
         if(
@@ -21,13 +21,20 @@ keyed as not materialized (
     from staged
 ),
 
+keyed as not materialized (
+    select
+        with_label.*,
+        hash(
+            with_label.organiser_code, with_label.country_code, with_label.category_code,
+            with_label.channel_code, with_label.unresolved_label
+        ) as key_hash
+    from with_label
+),
+
 -- keys given more than once in a table and period, found by their hash: one small number per
 -- row instead of every code (millions of rows are grouped here); compared exactly below
 candidates as (
-    select keyed.file, keyed.table_code, keyed.period_code, hash(
-        keyed.organiser_code, keyed.country_code, keyed.category_code, keyed.channel_code,
-        keyed.unresolved_label
-    ) as key_hash
+    select keyed.file, keyed.table_code, keyed.period_code, keyed.key_hash
     from keyed
     group by all
     having count(*) > 1
@@ -47,10 +54,7 @@ repeated as (
         on candidates.file = keyed.file
         and candidates.table_code = keyed.table_code
         and candidates.period_code = keyed.period_code
-        and candidates.key_hash = hash(
-            keyed.organiser_code, keyed.country_code, keyed.category_code, keyed.channel_code,
-            keyed.unresolved_label
-        )
+        and candidates.key_hash = keyed.key_hash
     group by
         keyed.file, keyed.table_code, keyed.period_code, keyed.organiser_code,
         keyed.country_code, keyed.category_code, keyed.channel_code, keyed.unresolved_label
